@@ -1,0 +1,67 @@
+# Django Server Lab: the two commands are `make bench` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SERVER ?= gunicorn
+SCENARIOS ?= default switch ssh
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help setup docker image lab deploy bench lab-destroy lint test test-unit test-app \
+	test-report test-molecule clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt app/requirements.txt app/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -r app/requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed ## Controller: venv with Ansible, molecule, linters, test tools
+	scripts/ensure-host-packages.sh
+
+docker: ## Start a Docker engine when none answers (installs docker.io if needed)
+	scripts/ensure-docker.sh
+
+image: docker ## Build the lab's Debian 12 systemd image (debootstrap + docker import)
+	scripts/build-image.sh
+
+lab: setup image ## Bring up the local lab containers
+	ansible-playbook playbooks/lab.yml
+
+deploy: lab ## Deploy the app in the lab under SERVER (default gunicorn)
+	ansible-playbook site.yml -e server=$(SERVER)
+
+bench: deploy ## Set up, bring up the lab, deploy (the benchmark sweep comes with playbooks/benchmark.yml)
+
+lab-destroy: setup ## Remove the lab containers
+	ansible-playbook playbooks/lab_destroy.yml
+
+lint: setup ## ruff, yamllint, ansible-lint (production profile)
+	ruff check app benchreport molecule roles tests
+	ruff format --check app benchreport molecule roles tests
+	yamllint --strict .
+	ansible-lint --offline --strict
+
+test-unit: setup ## Controller-side tests: filters, specs, bad input rejected before changes
+	pytest -q tests
+
+test-app: setup ## The Django app's tests (real Redis, SQLite)
+	cd app && pytest -q
+
+test-report: setup ## The benchmark tools' tests (real wrk runs on loopback)
+	pytest -q benchreport/tests
+
+test-molecule: setup image ## molecule test for every scenario (systemd containers)
+	for scenario in $(SCENARIOS); do molecule test --scenario-name $$scenario; done
+
+test: lint test-unit test-app test-report test-molecule ## Everything CI runs
+
+clean: ## Remove the venv and build artifacts
+	rm -rf $(VENV) .build .ansible

@@ -1,0 +1,101 @@
+"""Helpers for the testinfra checks of the deployed hosts (shared by every scenario).
+
+Every request is a real HTTP request made inside the host (the servers listen on loopback) by
+curl or by the small stdlib clients in probes/, which are copied to the host first.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROBES_DIR = Path(__file__).parent / "tests" / "probes"
+# The benchmark's fairness probe is the one source of "did every connection get answers".
+FAIRNESS_PROBE = Path(__file__).parents[1] / "benchreport" / "target" / "fairness_probe.py"
+REMOTE_PROBES_DIR = "/var/tmp/dsl-probes"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """One HTTP response as curl saw it."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http_get(host: Any, url: str, *, timeout: float = 10.0) -> HttpResponse:
+    """GET url from inside the host with curl; headers are lower-cased."""
+    command = (
+        f"curl --silent --show-error --max-time {timeout} --dump-header - "
+        f"--write-out '\\n%{{http_code}}' {shlex.quote(url)}"
+    )
+    output = host.check_output(command)
+    head, _, rest = output.partition("\r\n\r\n")
+    body, _, status = rest.rpartition("\n")
+    headers: dict[str, str] = {}
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return HttpResponse(status=int(status), headers=headers, body=body)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the inventory says runs on a host."""
+
+    server: str
+    port: int
+    units: list[str]
+    socket_unit: str | None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def deployment_of(host: Any) -> Deployment:
+    """Read the host's server choice and the units the role made for it."""
+    variables = host.ansible.get_variables()
+    server = variables.get("server", "gunicorn")
+    listed = host.check_output(
+        f"systemctl list-units --all --plain --no-legend 'django-{server}@*.service'"
+        " | awk '{print $1}'"
+    )
+    units = sorted(line for line in listed.splitlines() if line)
+    socket_file = host.file(f"/etc/systemd/system/django-{server}.socket")
+    return Deployment(
+        server=server,
+        port=int(variables.get("app_server_port", 8000)),
+        units=units,
+        socket_unit=f"django-{server}.socket" if socket_file.exists else None,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployment(host: Any) -> Deployment:
+    return deployment_of(host)
+
+
+@pytest.fixture(scope="module")
+def probes(host: Any) -> str:
+    """Copy the stdlib probe clients to the host; return their directory there."""
+    made = host.ansible("file", f"path={REMOTE_PROBES_DIR} state=directory mode=0755", check=False, become=True)
+    assert not made.get("failed"), made
+    for probe in [*sorted(PROBES_DIR.glob("*.py")), FAIRNESS_PROBE]:
+        result = host.ansible(
+            "copy",
+            f"src={probe} dest={REMOTE_PROBES_DIR}/{probe.name} mode=0755",
+            check=False,
+            become=True,
+        )
+        assert not result.get("failed"), result
+    return REMOTE_PROBES_DIR

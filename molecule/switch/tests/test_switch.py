@@ -1,0 +1,53 @@
+"""After switching from `switch_from` to `server`, nothing of the old server is left."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import testinfra.utils.ansible_runner
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ["MOLECULE_INVENTORY_FILE"]
+).get_hosts("all")
+
+OLD_CONFIG_FILES = {
+    "uwsgi": "uwsgi.ini",
+    "gunicorn": "gunicorn.conf.py",
+    "hypercorn": "hypercorn.toml",
+}
+
+
+def _old_server(host: Any) -> str:
+    return str(host.ansible.get_variables()["switch_from"])
+
+
+def test_old_server_units_are_inactive_and_disabled(host: Any) -> None:
+    old = _old_server(host)
+    for instance in (1, 2):
+        service = host.service(f"django-{old}@{instance}.service")
+        assert not service.is_running
+        assert not service.is_enabled
+    socket_state = host.run(f"systemctl is-active django-{old}.socket")
+    assert socket_state.stdout.strip() in {"inactive", "unknown"}
+
+
+def test_old_server_files_are_gone(host: Any) -> None:
+    old = _old_server(host)
+    assert not host.file(f"/etc/systemd/system/django-{old}@.service").exists
+    assert not host.file(f"/etc/systemd/system/django-{old}.socket").exists
+    if old in OLD_CONFIG_FILES:
+        with host.sudo():
+            assert not host.file(f"/etc/django-server-lab/{OLD_CONFIG_FILES[old]}").exists
+
+
+def test_no_old_server_process_runs(host: Any) -> None:
+    old = _old_server(host)
+    processes = host.run(f"pgrep -u django -f 'bin/{old} '")
+    assert processes.rc == 1, processes.stdout
+
+
+def test_new_server_owns_the_port(host: Any) -> None:
+    new = host.ansible.get_variables()["server"]
+    listener = host.check_output("ss -Hltnp 'sport = :8000'")
+    assert new in listener, listener

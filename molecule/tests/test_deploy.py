@@ -1,0 +1,160 @@
+"""What every converged host must show, whatever server it runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import testinfra.utils.ansible_runner
+
+from conftest import Deployment, http_get
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ["MOLECULE_INVENTORY_FILE"]
+).get_hosts("all")
+
+ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
+
+
+def test_units_active_and_enabled(host: Any, deployment: Deployment) -> None:
+    assert deployment.units, f"no django-{deployment.server}@ units on the host"
+    for unit in deployment.units:
+        service = host.service(unit)
+        assert service.is_running, unit
+        assert service.is_enabled, unit
+    if deployment.socket_unit:
+        assert host.service(deployment.socket_unit).is_enabled
+
+
+def test_only_the_chosen_server_has_units(host: Any, deployment: Deployment) -> None:
+    listed = host.check_output(
+        "systemctl list-units --all --plain --no-legend 'django-*' | awk '{print $1}'"
+    )
+    others = [unit for unit in listed.split() if not unit.startswith(f"django-{deployment.server}")]
+    assert others == []
+
+
+def test_listens_on_loopback_only(host: Any, deployment: Deployment) -> None:
+    assert host.socket(f"tcp://127.0.0.1:{deployment.port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{deployment.port}").is_listening
+
+
+def test_health(host: Any, deployment: Deployment) -> None:
+    response = http_get(host, f"{deployment.base_url}/api/health")
+    assert response.status == 200
+    assert response.json() == {"status": "healthy", "status_code": 200}
+    assert response.headers.get("x-app-server") == deployment.server
+
+
+def test_health_sync_checks_database_and_redis(host: Any, deployment: Deployment) -> None:
+    response = http_get(host, f"{deployment.base_url}/api/health/sync")
+    assert response.status == 200, response.body
+    body = response.json()
+    assert body["checks"] == {"database": "ok", "redis": "ok"}
+    assert body["status_code"] == 200
+    assert body["system"]["hostname"]
+    assert body["system"]["uptime"] > 0
+
+
+def test_health_async_checks_database_and_redis(host: Any, deployment: Deployment) -> None:
+    response = http_get(host, f"{deployment.base_url}/api/health/async")
+    assert response.status == 200, response.body
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_movies_are_seeded_and_paginated(host: Any, deployment: Deployment) -> None:
+    response = http_get(host, f"{deployment.base_url}/api/demo/movies?limit=5&offset=10")
+    assert response.status == 200, response.body
+    body = response.json()
+    assert body["count"] == 200
+    assert len(body["items"]) == 5
+    assert {"title", "year", "rating"} <= set(body["items"][0])
+    bad = http_get(host, f"{deployment.base_url}/api/demo/movies?limit=1000")
+    assert bad.status == 422
+
+
+def test_static_files_are_served(host: Any, deployment: Deployment) -> None:
+    response = http_get(host, f"{deployment.base_url}/static/css/site.css")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/css")
+    index = http_get(host, f"{deployment.base_url}/")
+    assert index.status == 200
+    assert "/static/css/site.css" in index.body
+
+
+def test_websocket_echo_on_asgi_servers(host: Any, deployment: Deployment, probes: str) -> None:
+    if deployment.server not in ASGI_SERVERS:
+        # WSGI servers (and Granian on its default WSGI interface) have no WebSocket: the
+        # handshake must be refused, not hang.
+        output = host.run(f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hi")
+        assert output.rc == 0, output.stderr
+        assert json.loads(output.stdout)["status"] != 101
+        return
+    output = host.check_output(
+        f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hello-lab"
+    )
+    result = json.loads(output)
+    assert result["status"] == 101
+    assert result["echo"] == "hello-lab"
+
+
+def test_every_keepalive_connection_is_served(host: Any, deployment: Deployment, probes: str) -> None:
+    output = host.check_output(
+        f"python3 {probes}/fairness_probe.py --url {deployment.base_url}/api/health"
+        " --connections 200 --duration 4"
+    )
+    result = json.loads(output)
+    assert result["connections"] == 200
+    assert result["answered_connections"] == 200, result
+
+
+def _main_pid(host: Any, unit: str) -> int:
+    return int(host.check_output(f"systemctl show --property MainPID --value {unit}"))
+
+
+def test_restarts_after_kill_9_within_5_seconds(host: Any, deployment: Deployment) -> None:
+    unit = deployment.units[0]
+    old_pid = _main_pid(host, unit)
+    assert old_pid > 0
+    with host.sudo():
+        host.check_output(f"kill -9 {old_pid}")
+    deadline = time.monotonic() + 5.0
+    healthy = False
+    while time.monotonic() < deadline and not healthy:
+        check = host.run(
+            f"curl --silent --max-time 1 --output /dev/null --write-out '%{{http_code}}' "
+            f"{deployment.base_url}/api/health"
+        )
+        healthy = check.stdout.strip() == "200" and _main_pid(host, unit) not in (0, old_pid)
+    assert healthy, f"{unit} was not healthy again within 5 s after kill -9"
+
+
+def test_env_file_is_private(host: Any) -> None:
+    with host.sudo():
+        env_file = host.file("/etc/django-server-lab/app.env")
+        assert env_file.mode == 0o600
+        assert env_file.user == "django"
+        assert env_file.contains("^DJANGO_SECRET_KEY=.{40,}")
+
+
+def test_redis_needs_the_password_and_stays_on_loopback(host: Any) -> None:
+    assert host.service("redis-server").is_running
+    assert host.socket("tcp://127.0.0.1:6379").is_listening
+    assert not host.socket("tcp://0.0.0.0:6379").is_listening
+    refused = host.run("redis-cli -h 127.0.0.1 ping")
+    assert "NOAUTH" in refused.stdout + refused.stderr
+
+
+def test_server_runs_unprivileged_and_sandboxed(host: Any, deployment: Deployment) -> None:
+    unit = deployment.units[0]
+    properties = host.check_output(
+        f"systemctl show --property User,NoNewPrivileges,ProtectSystem,PrivateTmp {unit}"
+    )
+    assert "User=django" in properties
+    assert "NoNewPrivileges=yes" in properties
+    assert "ProtectSystem=strict" in properties
+    assert "PrivateTmp=yes" in properties
+    pid = _main_pid(host, unit)
+    assert host.check_output(f"ps -o user= -p {pid}").strip() == "django"

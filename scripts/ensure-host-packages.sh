@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages the controller's tests and the lab need, when they are missing:
+# redis-server (the app's tests), wrk (the benchmark tools' tests), debootstrap (the lab image).
+# Docker is handled by ensure-docker.sh.
+set -euo pipefail
+
+declare -A command_of=([redis-server]=redis-server [wrk]=wrk [debootstrap]=debootstrap)
+missing=()
+for package in "${!command_of[@]}"; do
+  command -v "${command_of[$package]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${command_of[$package]}" ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-host-packages: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "ensure-host-packages: installing ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# Debian starts redis-server on install; the tests start their own on a free port.

@@ -1,0 +1,98 @@
+"""Bad input is refused with a clear message before any host changes.
+
+Each case runs the real site.yml against an inventory whose only host cannot be reached: if a
+check let bad input through, the next play would fail to connect rather than change anything,
+and the expected message would be missing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+UNREACHABLE_INVENTORY = """\
+lab:
+  hosts:
+    nowhere:
+      ansible_connection: community.docker.docker
+      ansible_host: dsl-test-host-that-does-not-exist
+"""
+
+CASES = [
+    # (extra vars, words the error must contain)
+    ({"server": "nginx"}, ["Unknown server 'nginx'", "uwsgi, gunicorn, granian"]),
+    ({"server": ""}, ["Unknown server ''"]),
+    ({"app_server_port": "eighty"}, ["app_server_port", "int"]),
+    ({"server": "uwsgi", "app_server_interface": "asgi"}, ["cannot serve interface 'asgi'", "wsgi"]),
+    ({"server": "uwsgi", "async_server": "gunicorn"}, ["app_server_async_name", "gunicorn"]),
+    ({"server": "granian", "async_server": "granian"}, ["must differ from 'granian'"]),
+    ({"app_server_listen_backlog": 100000}, ["above net.core.somaxconn", "100000"]),
+    ({"redis_maxmemory_policy": "forget-everything"}, ["redis_maxmemory_policy", "allkeys-lru"]),
+    ({"django_app_seed_movies": "lots"}, ["django_app_seed_movies", "int"]),
+    ({"app_server_log_level": "loud"}, ["app_server_log_level", "warning"]),
+    ({"app_server_workers": -2}, ["app_server_workers", "-2"]),
+    ({"app_server_port": 70000}, ["app_server_port", "70000"]),
+]
+
+
+def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(UNREACHABLE_INVENTORY)
+    import json
+
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            str(REPO_ROOT / "site.yml"),
+            "-i",
+            str(inventory),
+            "-e",
+            json.dumps(extra_vars),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("extra_vars", "expected"), CASES, ids=[str(case[0]) for case in CASES])
+def test_bad_input_is_refused_before_any_change(
+    tmp_path: Path, extra_vars: dict[str, object], expected: list[str]
+) -> None:
+    result = _run_site(tmp_path, extra_vars)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for words in expected:
+        assert words in output, output[-3000:]
+    # The refusal comes from the checks play: the deploy play never started.
+    assert "PLAY [Deploy Django Server Lab]" not in output
+    assert "UNREACHABLE" not in output
+
+
+def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["ansible-playbook", str(REPO_ROOT / "playbooks" / "lab.yml")],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+            "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
+        },
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "No Docker engine answers" in output, output[-3000:]
+    assert "Start the lab containers" not in output
