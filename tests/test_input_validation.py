@@ -25,8 +25,8 @@ lab:
 
 CASES = [
     # (extra vars, words the error must contain)
-    ({"server": "nginx"}, ["Unknown server 'nginx'", "uwsgi, gunicorn, granian"]),
-    ({"server": ""}, ["Unknown server ''"]),
+    ({"server": "nginx"}, ["nginx", "uwsgi, gunicorn, granian, uvicorn, hypercorn, daphne"]),
+    ({"server": ""}, ["app_server_name must be one of", "got: \n"]),
     ({"app_server_port": "eighty"}, ["app_server_port", "int"]),
     ({"server": "uwsgi", "app_server_interface": "asgi"}, ["cannot serve interface 'asgi'", "wsgi"]),
     ({"server": "uwsgi", "async_server": "gunicorn"}, ["app_server_async_name", "gunicorn"]),
