@@ -44,8 +44,9 @@ lab-destroy: setup ## Remove the lab containers
 	ansible-playbook playbooks/lab_destroy.yml
 
 lint: setup ## ruff, yamllint, ansible-lint (production profile)
-	ruff check app benchreport molecule roles tests
-	ruff format --check app benchreport molecule roles tests
+	ruff check app benchreport molecule roles tests scripts
+	ruff format --check app benchreport molecule roles tests scripts
+	python scripts/role_docs.py --check README.md
 	yamllint --strict .
 	ansible-lint --offline --strict
 

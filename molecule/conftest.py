@@ -6,6 +6,8 @@ curl or by the small stdlib clients in probes/, which are copied to the host fir
 
 from __future__ import annotations
 
+from testinfra.host import Host
+
 import json
 import shlex
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ class HttpResponse:
         return json.loads(self.body)
 
 
-def http_get(host: Any, url: str, *, timeout: float = 10.0) -> HttpResponse:
+def http_get(host: Host, url: str, *, timeout: float = 10.0) -> HttpResponse:
     """GET url from inside the host with curl; headers are lower-cased."""
     command = (
         f"curl --silent --show-error --max-time {timeout} --dump-header - "
@@ -62,7 +64,7 @@ class Deployment:
         return f"http://127.0.0.1:{self.port}"
 
 
-def deployment_of(host: Any) -> Deployment:
+def deployment_of(host: Host) -> Deployment:
     """Read the host's server choice and the units the role made for it."""
     variables = host.ansible.get_variables()
     server = variables.get("server", "gunicorn")
@@ -81,14 +83,16 @@ def deployment_of(host: Any) -> Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(host: Any) -> Deployment:
+def deployment(host: Host) -> Deployment:
     return deployment_of(host)
 
 
 @pytest.fixture(scope="module")
-def probes(host: Any) -> str:
+def probes(host: Host) -> str:
     """Copy the stdlib probe clients to the host; return their directory there."""
-    made = host.ansible("file", f"path={REMOTE_PROBES_DIR} state=directory mode=0755", check=False, become=True)
+    made = host.ansible(
+        "file", f"path={REMOTE_PROBES_DIR} state=directory mode=0755", check=False, become=True
+    )
     assert not made.get("failed"), made
     for probe in [*sorted(PROBES_DIR.glob("*.py")), FAIRNESS_PROBE]:
         result = host.ansible(

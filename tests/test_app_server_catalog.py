@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from app_server import app_server_unit_names
 
+from app_server import app_server_unit_names
 from conftest import APP_SERVER_ROLE
 
 REQUIRED_FIELDS = {

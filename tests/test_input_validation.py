@@ -7,6 +7,7 @@ and the expected message would be missing.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -28,7 +29,10 @@ CASES = [
     ({"server": "nginx"}, ["nginx", "uwsgi, gunicorn, granian, uvicorn, hypercorn, daphne"]),
     ({"server": ""}, ["app_server_name must be one of", "got: \n"]),
     ({"app_server_port": "eighty"}, ["app_server_port", "int"]),
-    ({"server": "uwsgi", "app_server_interface": "asgi"}, ["cannot serve interface 'asgi'", "wsgi"]),
+    (
+        {"server": "uwsgi", "app_server_interface": "asgi"},
+        ["cannot serve interface 'asgi'", "wsgi"],
+    ),
     ({"server": "uwsgi", "async_server": "gunicorn"}, ["app_server_async_name", "gunicorn"]),
     ({"server": "granian", "async_server": "granian"}, ["must differ from 'granian'"]),
     ({"app_server_listen_backlog": 100000}, ["above net.core.somaxconn", "100000"]),
@@ -43,7 +47,6 @@ CASES = [
 def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(UNREACHABLE_INVENTORY)
-    import json
 
     return subprocess.run(
         [
@@ -57,7 +60,11 @@ def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.Compl
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")},
+        env={
+            **os.environ,
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        },
         timeout=120,
         check=False,
     )

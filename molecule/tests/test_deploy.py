@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from testinfra.host import Host
+
 import json
 import os
 import time
-from typing import Any
 
 import testinfra.utils.ansible_runner
 
@@ -18,7 +19,7 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
 ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
 
 
-def test_units_active_and_enabled(host: Any, deployment: Deployment) -> None:
+def test_units_active_and_enabled(host: Host, deployment: Deployment) -> None:
     assert deployment.units, f"no django-{deployment.server}@ units on the host"
     for unit in deployment.units:
         service = host.service(unit)
@@ -28,7 +29,7 @@ def test_units_active_and_enabled(host: Any, deployment: Deployment) -> None:
         assert host.service(deployment.socket_unit).is_enabled
 
 
-def test_only_the_chosen_server_has_units(host: Any, deployment: Deployment) -> None:
+def test_only_the_chosen_server_has_units(host: Host, deployment: Deployment) -> None:
     listed = host.check_output(
         "systemctl list-units --all --plain --no-legend 'django-*' | awk '{print $1}'"
     )
@@ -36,19 +37,19 @@ def test_only_the_chosen_server_has_units(host: Any, deployment: Deployment) -> 
     assert others == []
 
 
-def test_listens_on_loopback_only(host: Any, deployment: Deployment) -> None:
+def test_listens_on_loopback_only(host: Host, deployment: Deployment) -> None:
     assert host.socket(f"tcp://127.0.0.1:{deployment.port}").is_listening
     assert not host.socket(f"tcp://0.0.0.0:{deployment.port}").is_listening
 
 
-def test_health(host: Any, deployment: Deployment) -> None:
+def test_health(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/api/health")
     assert response.status == 200
     assert response.json() == {"status": "healthy", "status_code": 200}
     assert response.headers.get("x-app-server") == deployment.server
 
 
-def test_health_sync_checks_database_and_redis(host: Any, deployment: Deployment) -> None:
+def test_health_sync_checks_database_and_redis(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/api/health/sync")
     assert response.status == 200, response.body
     body = response.json()
@@ -58,13 +59,13 @@ def test_health_sync_checks_database_and_redis(host: Any, deployment: Deployment
     assert body["system"]["uptime"] > 0
 
 
-def test_health_async_checks_database_and_redis(host: Any, deployment: Deployment) -> None:
+def test_health_async_checks_database_and_redis(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/api/health/async")
     assert response.status == 200, response.body
     assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
 
 
-def test_movies_are_seeded_and_paginated(host: Any, deployment: Deployment) -> None:
+def test_movies_are_seeded_and_paginated(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/api/demo/movies?limit=5&offset=10")
     assert response.status == 200, response.body
     body = response.json()
@@ -75,7 +76,7 @@ def test_movies_are_seeded_and_paginated(host: Any, deployment: Deployment) -> N
     assert bad.status == 422
 
 
-def test_static_files_are_served(host: Any, deployment: Deployment) -> None:
+def test_static_files_are_served(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/static/css/site.css")
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/css")
@@ -84,11 +85,13 @@ def test_static_files_are_served(host: Any, deployment: Deployment) -> None:
     assert "/static/css/site.css" in index.body
 
 
-def test_websocket_echo_on_asgi_servers(host: Any, deployment: Deployment, probes: str) -> None:
+def test_websocket_echo_on_asgi_servers(host: Host, deployment: Deployment, probes: str) -> None:
     if deployment.server not in ASGI_SERVERS:
         # WSGI servers (and Granian on its default WSGI interface) have no WebSocket: the
         # handshake must be refused, not hang.
-        output = host.run(f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hi")
+        output = host.run(
+            f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hi"
+        )
         assert output.rc == 0, output.stderr
         assert json.loads(output.stdout)["status"] != 101
         return
@@ -100,7 +103,9 @@ def test_websocket_echo_on_asgi_servers(host: Any, deployment: Deployment, probe
     assert result["echo"] == "hello-lab"
 
 
-def test_every_keepalive_connection_is_served(host: Any, deployment: Deployment, probes: str) -> None:
+def test_every_keepalive_connection_is_served(
+    host: Host, deployment: Deployment, probes: str
+) -> None:
     output = host.check_output(
         f"python3 {probes}/fairness_probe.py --url {deployment.base_url}/api/health"
         " --connections 200 --duration 4"
@@ -110,11 +115,11 @@ def test_every_keepalive_connection_is_served(host: Any, deployment: Deployment,
     assert result["answered_connections"] == 200, result
 
 
-def _main_pid(host: Any, unit: str) -> int:
+def _main_pid(host: Host, unit: str) -> int:
     return int(host.check_output(f"systemctl show --property MainPID --value {unit}"))
 
 
-def test_restarts_after_kill_9_within_5_seconds(host: Any, deployment: Deployment) -> None:
+def test_restarts_after_kill_9_within_5_seconds(host: Host, deployment: Deployment) -> None:
     unit = deployment.units[0]
     old_pid = _main_pid(host, unit)
     assert old_pid > 0
@@ -131,7 +136,7 @@ def test_restarts_after_kill_9_within_5_seconds(host: Any, deployment: Deploymen
     assert healthy, f"{unit} was not healthy again within 5 s after kill -9"
 
 
-def test_env_file_is_private(host: Any) -> None:
+def test_env_file_is_private(host: Host) -> None:
     with host.sudo():
         env_file = host.file("/etc/django-server-lab/app.env")
         assert env_file.mode == 0o600
@@ -139,7 +144,7 @@ def test_env_file_is_private(host: Any) -> None:
         assert env_file.contains("^DJANGO_SECRET_KEY=.{40,}")
 
 
-def test_redis_needs_the_password_and_stays_on_loopback(host: Any) -> None:
+def test_redis_needs_the_password_and_stays_on_loopback(host: Host) -> None:
     assert host.service("redis-server").is_running
     assert host.socket("tcp://127.0.0.1:6379").is_listening
     assert not host.socket("tcp://0.0.0.0:6379").is_listening
@@ -147,7 +152,7 @@ def test_redis_needs_the_password_and_stays_on_loopback(host: Any) -> None:
     assert "NOAUTH" in refused.stdout + refused.stderr
 
 
-def test_server_runs_unprivileged_and_sandboxed(host: Any, deployment: Deployment) -> None:
+def test_server_runs_unprivileged_and_sandboxed(host: Host, deployment: Deployment) -> None:
     unit = deployment.units[0]
     properties = host.check_output(
         f"systemctl show --property User,NoNewPrivileges,ProtectSystem,PrivateTmp {unit}"

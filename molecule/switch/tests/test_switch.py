@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from testinfra.host import Host
+
 import os
-from typing import Any
 
 import testinfra.utils.ansible_runner
 
@@ -18,11 +19,11 @@ OLD_CONFIG_FILES = {
 }
 
 
-def _old_server(host: Any) -> str:
+def _old_server(host: Host) -> str:
     return str(host.ansible.get_variables()["switch_from"])
 
 
-def test_old_server_units_are_inactive_and_disabled(host: Any) -> None:
+def test_old_server_units_are_inactive_and_disabled(host: Host) -> None:
     old = _old_server(host)
     for instance in (1, 2):
         service = host.service(f"django-{old}@{instance}.service")
@@ -32,7 +33,7 @@ def test_old_server_units_are_inactive_and_disabled(host: Any) -> None:
     assert socket_state.stdout.strip() in {"inactive", "unknown"}
 
 
-def test_old_server_files_are_gone(host: Any) -> None:
+def test_old_server_files_are_gone(host: Host) -> None:
     old = _old_server(host)
     assert not host.file(f"/etc/systemd/system/django-{old}@.service").exists
     assert not host.file(f"/etc/systemd/system/django-{old}.socket").exists
@@ -41,13 +42,13 @@ def test_old_server_files_are_gone(host: Any) -> None:
             assert not host.file(f"/etc/django-server-lab/{OLD_CONFIG_FILES[old]}").exists
 
 
-def test_no_old_server_process_runs(host: Any) -> None:
+def test_no_old_server_process_runs(host: Host) -> None:
     old = _old_server(host)
     processes = host.run(f"pgrep -u django -f 'bin/{old} '")
     assert processes.rc == 1, processes.stdout
 
 
-def test_new_server_owns_the_port(host: Any) -> None:
+def test_new_server_owns_the_port(host: Host) -> None:
     new = host.ansible.get_variables()["server"]
     listener = host.check_output("ss -Hltnp 'sport = :8000'")
     assert new in listener, listener
