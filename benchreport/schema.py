@@ -1,0 +1,491 @@
+"""Typed views of the JSON documents (SCHEMA.md is the prose twin of this module).
+
+Parsing is strict where a wrong value would corrupt a ranking and every error names the file
+and the field, e.g. ``runs/uwsgi-ping-r1.json: wrk.errors.read: expected an integer, got 'x'``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+JsonObject = dict[str, object]
+
+
+class InputError(Exception):
+    """A missing or malformed input file; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Where a value comes from: a file and a dotted path inside it."""
+
+    source: str
+    path: str = ""
+
+    def child(self, key: str | int) -> Ctx:
+        step = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.path else key)
+        return Ctx(self.source, self.path + step)
+
+    def error(self, problem: str) -> InputError:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        return InputError(f"{where}: {problem}")
+
+
+def _get(obj: JsonObject, key: str, ctx: Ctx) -> object:
+    if key not in obj:
+        raise ctx.child(key).error("missing field")
+    return obj[key]
+
+
+def req_obj(obj: JsonObject, key: str, ctx: Ctx) -> JsonObject:
+    value = _get(obj, key, ctx)
+    if not isinstance(value, dict):
+        raise ctx.child(key).error(f"expected an object, got {value!r}")
+    return value
+
+
+def opt_obj(obj: JsonObject, key: str, ctx: Ctx) -> JsonObject | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ctx.child(key).error(f"expected an object or null, got {value!r}")
+    return value
+
+
+def opt_num(obj: JsonObject, key: str, ctx: Ctx) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ctx.child(key).error(f"expected a number or null, got {value!r}")
+    return float(value)
+
+
+def req_num(obj: JsonObject, key: str, ctx: Ctx) -> float:
+    value = _get(obj, key, ctx)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ctx.child(key).error(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def req_int(obj: JsonObject, key: str, ctx: Ctx) -> int:
+    value = _get(obj, key, ctx)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ctx.child(key).error(f"expected an integer, got {value!r}")
+    return value
+
+
+def opt_int(obj: JsonObject, key: str, ctx: Ctx) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ctx.child(key).error(f"expected an integer or null, got {value!r}")
+    return value
+
+
+def req_str(obj: JsonObject, key: str, ctx: Ctx, allow_empty: bool = False) -> str:
+    value = _get(obj, key, ctx)
+    if not isinstance(value, str) or (not allow_empty and not value):
+        raise ctx.child(key).error(f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def opt_str(obj: JsonObject, key: str, ctx: Ctx) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ctx.child(key).error(f"expected a string or null, got {value!r}")
+    return value
+
+
+def str_map(obj: JsonObject, key: str, ctx: Ctx) -> dict[str, str | None]:
+    """An object of string (or null) values, e.g. package versions; missing means empty."""
+    value = obj.get(key, {})
+    if not isinstance(value, dict):
+        raise ctx.child(key).error(f"expected an object, got {value!r}")
+    for name, item in value.items():
+        if item is not None and not isinstance(item, str | int | float):
+            raise ctx.child(key).child(name).error(f"expected a string, got {item!r}")
+    return {name: None if item is None else str(item) for name, item in value.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Run file
+
+
+@dataclass(frozen=True)
+class Latency:
+    """wrk's latency distribution, microseconds; None when no request completed."""
+
+    min_us: float | None
+    mean_us: float | None
+    stdev_us: float | None
+    max_us: float | None
+    p50_us: float | None
+    p75_us: float | None
+    p90_us: float | None
+    p99_us: float | None
+    p99_9_us: float | None
+
+
+@dataclass(frozen=True)
+class WrkErrors:
+    connect: int
+    read: int
+    write: int
+    status: int
+    timeout: int
+
+    @property
+    def total(self) -> int:
+        return self.connect + self.read + self.write + self.status + self.timeout
+
+    @property
+    def failed_attempts(self) -> int:
+        """Attempts that never completed, so are not in wrk's request count."""
+        return self.connect + self.read + self.write
+
+
+ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    duration_us: int
+    bytes: int
+    rps: float
+    latency: Latency
+    errors: WrkErrors
+
+    @property
+    def error_rate(self) -> float:
+        """Errors of every kind over attempts (completed requests + failed attempts), capped
+        at 1; a run that completed nothing counts as 100 % errors."""
+        if self.requests == 0:
+            return 1.0
+        attempts = self.requests + self.errors.failed_attempts
+        return min(1.0, self.errors.total / attempts)
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    url: str
+    threads: int
+    connections: int
+    duration_s: int
+    timeout_s: float | None
+    client_cpus: str | None
+
+    def describe(self) -> str:
+        text = f"wrk -t{self.threads} -c{self.connections} -d{self.duration_s}s"
+        if self.timeout_s is not None:
+            text += f" --timeout {self.timeout_s:g}s"
+        if self.client_cpus:
+            text += f" (pinned to CPUs {self.client_cpus})"
+        return text
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Server memory and CPU sampled during the run; bytes and seconds."""
+
+    samples: int
+    pss_start_bytes: int | None
+    pss_mean_bytes: int | None
+    pss_peak_bytes: int | None
+    rss_peak_bytes: int | None
+    cgroup_max_sampled_bytes: int | None
+    cgroup_peak_bytes: int | None
+    server_cpu_s: float | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fairness:
+    connections: int
+    opened: int
+    answered_connections: int
+    answered_fraction: float
+    answers_total: int
+    answers_min: int
+    answers_p50: int
+    answers_max: int
+    answers_cv: float | None
+    answers_gini: float
+    non_2xx: int
+    phase: str
+
+
+@dataclass(frozen=True)
+class Run:
+    source: str
+    server: str
+    endpoint: str
+    round: int
+    config: str
+    extra: dict[str, str | None]
+    started_at: str
+    load: LoadSettings
+    wrk: WrkResult
+    client_cpu_s: float | None
+    host_cpus: int | None
+    resources: Resources | None
+    fairness: Fairness | None
+    document: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.server, self.endpoint)
+
+
+def _check_kind(document: JsonObject, kind: str, ctx: Ctx) -> None:
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ctx.child("schema_version").error(
+            f"unsupported schema version {version!r}, this tool reads {SCHEMA_VERSION}"
+        )
+    if document.get("kind") != kind:
+        raise ctx.child("kind").error(f"expected {kind!r}, got {document.get('kind')!r}")
+
+
+def parse_run(document: object, source: str) -> Run:
+    ctx = Ctx(source)
+    if not isinstance(document, dict):
+        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
+    _check_kind(document, "run", ctx)
+
+    labels_ctx = ctx.child("labels")
+    labels = req_obj(document, "labels", ctx)
+    round_number = req_int(labels, "round", labels_ctx)
+    if round_number < 1:
+        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+
+    load_ctx = ctx.child("load")
+    load_doc = req_obj(document, "load", ctx)
+    load = LoadSettings(
+        url=req_str(load_doc, "url", load_ctx),
+        threads=req_int(load_doc, "threads", load_ctx),
+        connections=req_int(load_doc, "connections", load_ctx),
+        duration_s=req_int(load_doc, "duration_s", load_ctx),
+        timeout_s=opt_num(load_doc, "timeout_s", load_ctx),
+        client_cpus=opt_str(load_doc, "client_cpus", load_ctx) or None,
+    )
+
+    client = opt_obj(document, "client", ctx) or {}
+    resources_doc = opt_obj(document, "resources", ctx)
+    fairness_doc = opt_obj(document, "fairness", ctx)
+    extra = str_map(labels, "extra", labels_ctx)
+    return Run(
+        source=source,
+        server=req_str(labels, "server", labels_ctx),
+        endpoint=req_str(labels, "endpoint", labels_ctx),
+        round=round_number,
+        config=opt_str(labels, "config", labels_ctx) or "",
+        extra=extra,
+        started_at=req_str(document, "started_at", ctx),
+        load=load,
+        wrk=parse_wrk(req_obj(document, "wrk", ctx), ctx.child("wrk")),
+        client_cpu_s=opt_num(client, "cpu_s", ctx.child("client")),
+        host_cpus=opt_int(document, "host_cpus", ctx),
+        resources=parse_resources(resources_doc, ctx.child("resources")) if resources_doc else None,
+        fairness=parse_fairness(fairness_doc, ctx.child("fairness")) if fairness_doc else None,
+        document=document,
+    )
+
+
+def parse_wrk(doc: JsonObject, ctx: Ctx) -> WrkResult:
+    latency_ctx = ctx.child("latency_us")
+    latency_doc = req_obj(doc, "latency_us", ctx)
+    errors_ctx = ctx.child("errors")
+    errors_doc = req_obj(doc, "errors", ctx)
+    requests = req_int(doc, "requests", ctx)
+    rps = opt_num(doc, "rps", ctx)
+    return WrkResult(
+        requests=requests,
+        duration_us=req_int(doc, "duration_us", ctx),
+        bytes=req_int(doc, "bytes", ctx),
+        rps=rps if rps is not None else 0.0,
+        latency=Latency(
+            **{
+                f"{name}_us": opt_num(latency_doc, name, latency_ctx)
+                for name in ("min", "mean", "stdev", "max", "p50", "p75", "p90", "p99", "p99_9")
+            }
+        ),
+        errors=WrkErrors(**{kind: req_int(errors_doc, kind, errors_ctx) for kind in ERROR_KINDS}),
+    )
+
+
+def _opt_int_in(doc: JsonObject, key: str, inner: str, ctx: Ctx) -> int | None:
+    sub = opt_obj(doc, key, ctx)
+    return opt_int(sub, inner, ctx.child(key)) if sub else None
+
+
+def parse_resources(doc: JsonObject, ctx: Ctx) -> Resources:
+    notes = doc.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise ctx.child("notes").error(f"expected a list of strings, got {notes!r}")
+    return Resources(
+        samples=req_int(doc, "samples", ctx),
+        pss_start_bytes=_opt_int_in(doc, "pss_bytes", "start", ctx),
+        pss_mean_bytes=_opt_int_in(doc, "pss_bytes", "mean", ctx),
+        pss_peak_bytes=_opt_int_in(doc, "pss_bytes", "peak", ctx),
+        rss_peak_bytes=_opt_int_in(doc, "rss_bytes", "peak", ctx),
+        cgroup_max_sampled_bytes=_opt_int_in(doc, "cgroup_memory_bytes", "max_sampled", ctx),
+        cgroup_peak_bytes=_opt_int_in(doc, "cgroup_memory_bytes", "peak", ctx),
+        server_cpu_s=opt_num(doc, "server_cpu_seconds", ctx),
+        notes=tuple(notes),
+    )
+
+
+def parse_fairness(doc: JsonObject, ctx: Ctx) -> Fairness:
+    answers_ctx = ctx.child("answers")
+    answers = req_obj(doc, "answers", ctx)
+    fraction = req_num(doc, "answered_fraction", ctx)
+    if not 0.0 <= fraction <= 1.0:
+        raise ctx.child("answered_fraction").error(f"expected 0..1, got {fraction}")
+    return Fairness(
+        connections=req_int(doc, "connections", ctx),
+        opened=req_int(doc, "opened", ctx),
+        answered_connections=req_int(doc, "answered_connections", ctx),
+        answered_fraction=fraction,
+        answers_total=req_int(answers, "total", answers_ctx),
+        answers_min=req_int(answers, "min", answers_ctx),
+        answers_p50=req_int(answers, "p50", answers_ctx),
+        answers_max=req_int(answers, "max", answers_ctx),
+        answers_cv=opt_num(answers, "cv", answers_ctx),
+        answers_gini=req_num(answers, "gini", answers_ctx),
+        non_2xx=req_int(doc, "non_2xx", ctx),
+        phase=opt_str(doc, "phase", ctx) or "after",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Host facts and versions (written by the playbook), and the combined results
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    hostname: str
+    cpu_model: str
+    vcpus: int
+    memory_bytes: int
+    kernel: str
+    os: str
+    extra: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class Versions:
+    python: str
+    django: str
+    wrk: str
+    servers: dict[str, str | None]
+    packages: dict[str, str | None]
+
+
+def parse_host(document: object, source: str) -> HostFacts:
+    ctx = Ctx(source)
+    if not isinstance(document, dict):
+        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
+    vcpus = req_int(document, "vcpus", ctx)
+    if vcpus < 1:
+        raise ctx.child("vcpus").error(f"expected >= 1, got {vcpus}")
+    return HostFacts(
+        hostname=opt_str(document, "hostname", ctx) or "",
+        cpu_model=req_str(document, "cpu_model", ctx),
+        vcpus=vcpus,
+        memory_bytes=req_int(document, "memory_bytes", ctx),
+        kernel=req_str(document, "kernel", ctx),
+        os=req_str(document, "os", ctx),
+        extra=str_map(document, "extra", ctx),
+    )
+
+
+def parse_versions(document: object, source: str) -> Versions:
+    ctx = Ctx(source)
+    if not isinstance(document, dict):
+        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
+    servers = str_map(document, "servers", ctx)
+    if not servers:
+        raise ctx.child("servers").error("expected at least one server package version")
+    return Versions(
+        python=req_str(document, "python", ctx),
+        django=req_str(document, "django", ctx),
+        wrk=req_str(document, "wrk", ctx),
+        servers=servers,
+        packages=str_map(document, "packages", ctx),
+    )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What disqualifies a config from the ranking."""
+
+    min_answered_fraction: float = 1.0
+    max_error_rate: float = 0.01
+
+    def to_json(self) -> JsonObject:
+        return {
+            "min_answered_fraction": self.min_answered_fraction,
+            "max_error_rate": self.max_error_rate,
+        }
+
+
+def parse_thresholds(doc: JsonObject, ctx: Ctx) -> Thresholds:
+    thresholds = Thresholds(
+        min_answered_fraction=req_num(doc, "min_answered_fraction", ctx),
+        max_error_rate=req_num(doc, "max_error_rate", ctx),
+    )
+    validate_thresholds(thresholds, ctx)
+    return thresholds
+
+
+def validate_thresholds(thresholds: Thresholds, ctx: Ctx) -> None:
+    if not 0.0 <= thresholds.min_answered_fraction <= 1.0:
+        raise ctx.child("min_answered_fraction").error(
+            f"expected 0..1, got {thresholds.min_answered_fraction}"
+        )
+    if not 0.0 <= thresholds.max_error_rate <= 1.0:
+        raise ctx.child("max_error_rate").error(f"expected 0..1, got {thresholds.max_error_rate}")
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """A combined results.json: one benchmark sweep on one host."""
+
+    source: str
+    label: str
+    created_at: str
+    host: HostFacts
+    versions: Versions
+    thresholds: Thresholds
+    runs: tuple[Run, ...]
+
+
+def parse_results(document: object, source: str) -> ResultSet:
+    ctx = Ctx(source)
+    if not isinstance(document, dict):
+        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
+    _check_kind(document, "results", ctx)
+    runs_doc = document.get("runs")
+    if not isinstance(runs_doc, list) or not runs_doc:
+        raise ctx.child("runs").error("expected a non-empty list of runs")
+    runs = []
+    for index, run_doc in enumerate(runs_doc):
+        name = run_doc.get("file", f"runs[{index}]") if isinstance(run_doc, dict) else index
+        runs.append(parse_run(run_doc, f"{source} (run {name})"))
+    return ResultSet(
+        source=source,
+        label=req_str(document, "label", ctx),
+        created_at=req_str(document, "created_at", ctx),
+        host=parse_host(req_obj(document, "host", ctx), f"{source} (host)"),
+        versions=parse_versions(req_obj(document, "versions", ctx), f"{source} (versions)"),
+        thresholds=parse_thresholds(req_obj(document, "thresholds", ctx), ctx.child("thresholds")),
+        runs=tuple(runs),
+    )

@@ -1,0 +1,122 @@
+"""Read the files of a results directory and write its combined results.json.
+
+Layout (SCHEMA.md):  RESULTS_DIR/runs/*.json, RESULTS_DIR/host.json, RESULTS_DIR/versions.json
+-> RESULTS_DIR/results.json
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from benchreport.aggregate import aggregate
+from benchreport.schema import (
+    SCHEMA_VERSION,
+    Ctx,
+    InputError,
+    JsonObject,
+    ResultSet,
+    Run,
+    Thresholds,
+    parse_host,
+    parse_results,
+    parse_run,
+    parse_versions,
+    validate_thresholds,
+)
+
+RUNS_DIR = "runs"
+HOST_FILE = "host.json"
+VERSIONS_FILE = "versions.json"
+RESULTS_FILE = "results.json"
+
+
+def read_json(path: Path, shown_as: str | None = None) -> object:
+    name = shown_as or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise InputError(f"{name}: file not found") from error
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise InputError(f"{name}: cannot read: {error}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{name}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from error
+
+
+def require_dir(path: Path) -> None:
+    if not path.is_dir():
+        raise InputError(f"{path}: not a directory")
+
+
+def load_runs(results_dir: Path) -> list[Run]:
+    runs_dir = results_dir / RUNS_DIR
+    require_dir(runs_dir)
+    files = sorted(runs_dir.glob("*.json"))
+    if not files:
+        raise InputError(f"{runs_dir}: no run files (*.json)")
+    runs: list[Run] = []
+    seen: dict[tuple[str, str, int], str] = {}
+    for path in files:
+        shown = f"{RUNS_DIR}/{path.name}"
+        run = parse_run(read_json(path, str(path)), shown)
+        identity = (run.server, run.endpoint, run.round)
+        if identity in seen:
+            raise InputError(
+                f"{path}: duplicate run server={run.server} endpoint={run.endpoint} "
+                f"round={run.round}, also in {seen[identity]}"
+            )
+        seen[identity] = shown
+        runs.append(run)
+    return runs
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def combine(
+    results_dir: Path, thresholds: Thresholds, created_at: str | None = None
+) -> tuple[Path, ResultSet]:
+    """Validate every input file and write RESULTS_DIR/results.json."""
+    require_dir(results_dir)
+    validate_thresholds(thresholds, Ctx("command line"))
+    host_doc = read_json(results_dir / HOST_FILE)
+    versions_doc = read_json(results_dir / VERSIONS_FILE)
+    parse_host(host_doc, str(results_dir / HOST_FILE))
+    parse_versions(versions_doc, str(results_dir / VERSIONS_FILE))
+    runs = load_runs(results_dir)
+    runs.sort(key=lambda run: (run.round, run.started_at, run.server, run.endpoint))
+    document: JsonObject = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "results",
+        "label": results_dir.resolve().name,
+        "created_at": created_at or utc_now(),
+        "host": host_doc,
+        "versions": versions_doc,
+        "thresholds": thresholds.to_json(),
+        "runs": [{"file": run.source, **run.document} for run in runs],
+        "summary": [row.to_json() for row in aggregate(runs, thresholds)],
+    }
+    target = results_dir / RESULTS_FILE
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, target)
+    return target, parse_results(document, str(target))
+
+
+def load_results(location: Path) -> ResultSet:
+    """A results directory (its results.json) or a results.json path."""
+    if not location.exists():
+        raise InputError(f"{location}: no such results directory or results.json")
+    path = location / RESULTS_FILE if location.is_dir() else location
+    if location.is_dir() and not path.exists():
+        raise InputError(
+            f"{path}: file not found (run `python -m benchreport combine {location}` first)"
+        )
+    return parse_results(read_json(path), str(path))

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""One benchmark run: wrk under load, the server's resources sampled meanwhile, then the
+fairness probe; everything written as ONE run JSON (benchreport/SCHEMA.md, "Run file").
+
+Stdlib only (runs on the target with Debian 12's python3, as root). Needs wrk_json.lua,
+sample_resources.py and fairness_probe.py in the same directory (the playbook copies the
+whole benchreport/target/ folder).
+
+Order of one run:
+1. the sampler starts in a thread and takes its first sample (the server at rest);
+2. wrk runs as a child process with wrk_json.lua; its CPU time comes from os.wait4() on that
+   very child, so the load generator's share of the cores is measured, not guessed;
+3. the sampler stops when wrk exits;
+4. the fairness probe runs after wrk (or before it, or not at all: --probe), never during it,
+   because it would add load of its own.
+
+Exit codes: 0 run written; 2 bad arguments or missing tool (wrk, the Lua script, a unit);
+3 wrk failed or printed no WRK_JSON line; 4 the fairness probe failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import fairness_probe
+import sample_resources
+
+SCHEMA_VERSION = 1
+WRK_MARKER = "WRK_JSON "
+WRK_DEFAULT_TIMEOUT_S = 2  # wrk's own default socket/request timeout
+WRK_GRACE_S = 30  # wrk is killed when it outlives its duration by this much
+# Automatic probe duration: long enough for a fair server to answer every connection three
+# times over at the rate wrk just measured, within these bounds (seconds).
+PROBE_MIN_S = 5.0
+PROBE_MAX_S = 60.0
+
+
+class RunError(Exception):
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def parse_seconds(text: str, option: str) -> int:
+    """wrk-style time ("30", "30s", "2m", "1h") to whole seconds."""
+    match = re.fullmatch(r"(\d+)\s*([smh]?)", text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise RunError(f"{option} must be a positive time like 30, 30s, 2m or 1h; got {text!r}")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise RunError(f"--label must be KEY=VALUE, got {pair!r}")
+        labels[key] = value
+    return labels
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def find_wrk_json(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.startswith(WRK_MARKER)]
+    if len(lines) != 1:
+        raise RunError(
+            f"wrk printed {len(lines)} '{WRK_MARKER.strip()}' lines, expected 1 "
+            "(was it run with wrk_json.lua?)",
+            3,
+        )
+    try:
+        return json.loads(lines[0][len(WRK_MARKER) :])
+    except json.JSONDecodeError as error:
+        raise RunError(f"wrk's JSON line is malformed: {error}", 3) from error
+
+
+def run_wrk(command: list[str], hard_timeout_s: float) -> tuple[str, str, int, dict[str, float]]:
+    """Run wrk; return (stdout, stderr, exit code, its own CPU usage from wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        killer = threading.Timer(hard_timeout_s, process.kill)
+        killer.start()
+        try:
+            # wait4 on this pid alone: the sampler's own children (systemctl) are not counted.
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    client = {
+        "cpu_user_s": round(usage.ru_utime, 3),
+        "cpu_system_s": round(usage.ru_stime, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "max_rss_bytes": usage.ru_maxrss * 1024,
+    }
+    return stdout, stderr, process.returncode, client
+
+
+def probe_duration(args: argparse.Namespace, measured_rps: float | None) -> float:
+    """--probe-duration, or when it is 0 (auto): 3 x connections / the req/s wrk measured,
+    so that a slow but fair server is not mistaken for a starving one."""
+    if args.probe_duration > 0:
+        return args.probe_duration
+    if not measured_rps:
+        return PROBE_MIN_S
+    connections = args.probe_connections or args.connections
+    return round(min(PROBE_MAX_S, max(PROBE_MIN_S, 3 * connections / measured_rps)), 1)
+
+
+def run_fairness(
+    args: argparse.Namespace, phase: str, measured_rps: float | None = None
+) -> dict[str, Any]:
+    try:
+        result = fairness_probe.run_probe(
+            args.url,
+            args.probe_connections or args.connections,
+            probe_duration(args, measured_rps),
+            args.probe_timeout,
+        )
+    except (fairness_probe.ProbeError, TimeoutError) as error:
+        raise RunError(f"fairness probe failed: {error or 'hard time limit'}", 4) from error
+    result["phase"] = phase
+    return result
+
+
+def build_command(args: argparse.Namespace, duration_s: int, lua: str, wrk: str) -> list[str]:
+    command = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration_s}s"]
+    if args.timeout:
+        command += ["--timeout", f"{parse_seconds(args.timeout, '--timeout')}s"]
+    for header in args.header:
+        command += ["-H", header]
+    command += ["-s", lua, args.url]
+    if args.client_cpus:
+        taskset = shutil.which("taskset")
+        if not taskset:
+            raise RunError("--client-cpus needs taskset (util-linux), not found in PATH")
+        command = [taskset, "-c", args.client_cpus, *command]  # taskset execs wrk: same pid
+    return command
+
+
+def progress_line(run: dict[str, Any]) -> str:
+    labels, wrk = run["labels"], run["wrk"]
+    errors = wrk["errors"]
+    requests = wrk["requests"] or 0
+    # The report's definition: every error over attempts (completed + never completed).
+    attempts = requests + errors["connect"] + errors["read"] + errors["write"]
+    error_pct = min(100.0, 100.0 * sum(errors.values()) / attempts) if requests else 100.0
+    p99 = wrk["latency_us"]["p99"]
+    p99_text = f"{p99 / 1000:.1f} ms" if p99 is not None else "n/a"
+    text = (
+        f"{labels['server']}/{labels['endpoint']} round {labels['round']}: "
+        f"{wrk['rps'] or 0:.1f} req/s, p99 {p99_text}, "
+        f"errors {error_pct:.2f}%, client CPU {run['client']['cpu_s']:.1f} s"
+    )
+    resources = run.get("resources")
+    if resources and resources["pss_bytes"]["peak"] is not None:
+        text += f", PSS peak {resources['pss_bytes']['peak'] / 2**20:.0f} MiB"
+    fairness = run.get("fairness")
+    if fairness:
+        text += (
+            f", answered {fairness['answered_connections']}/{fairness['connections']} connections"
+        )
+    return text
+
+
+def execute(args: argparse.Namespace) -> dict[str, Any]:
+    duration_s = parse_seconds(args.duration, "--duration")
+    if args.threads < 1 or args.connections < args.threads:
+        raise RunError(
+            f"need --threads >= 1 and --connections >= --threads; got "
+            f"{args.threads} threads, {args.connections} connections"
+        )
+    wrk = shutil.which(args.wrk)
+    if not wrk:
+        raise RunError(f"wrk not found ({args.wrk!r}): install it (apt-get install wrk)")
+    lua = os.path.abspath(args.lua)
+    if not os.path.isfile(lua):
+        raise RunError(f"Lua script not found: {lua}")
+    command = build_command(args, duration_s, lua, wrk)
+
+    sampler = None
+    if args.unit or args.cgroup or args.pid:
+        try:
+            sampler = sample_resources.build_sampler(
+                args.unit, args.cgroup, args.pid, args.interval_ms, args.cgroup_root
+            )
+        except sample_resources.SamplerError as error:
+            raise RunError(f"resource sampler: {error}") from error
+
+    run: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "run",
+        "labels": {
+            "server": args.server,
+            "endpoint": args.endpoint,
+            "round": args.round,
+            "config": args.config,
+            "extra": parse_labels(args.label),
+        },
+        "started_at": utc_now(),
+    }
+    fairness = run_fairness(args, "before") if args.probe == "before" else None
+
+    stop_sampling = threading.Event()
+    sampler_thread = None
+    if sampler is not None:
+        first_sample = threading.Event()
+
+        def sample() -> None:
+            try:
+                sampler.run(duration_s + WRK_GRACE_S + 10, stop_sampling, ready=first_sample)
+            except Exception as error:  # a broken sampler must not lose the wrk result
+                sampler.note(f"sampler stopped early: {error!r}")
+            finally:
+                first_sample.set()
+
+        sampler_thread = threading.Thread(target=sample, daemon=True)
+        sampler_thread.start()
+        first_sample.wait(10)  # the first sample shows the server before the load
+    began = time.monotonic()
+    stdout, stderr, exit_code, client = run_wrk(command, duration_s + WRK_GRACE_S)
+    wall_s = time.monotonic() - began
+    stop_sampling.set()
+    if sampler_thread is not None:
+        sampler_thread.join()
+    if exit_code != 0:
+        detail = stderr.strip() or stdout.strip() or "no output"
+        raise RunError(f"wrk exited with {exit_code}: {detail}", 3)
+    wrk_result = find_wrk_json(stdout)
+
+    if args.probe == "after":
+        fairness = run_fairness(args, "after", wrk_result.get("rps"))
+
+    run["finished_at"] = utc_now()
+    run["load"] = {
+        "tool": "wrk",
+        "url": args.url,
+        "threads": args.threads,
+        "connections": args.connections,
+        # wrk gives each thread connections // threads; the remainder is never opened.
+        "effective_connections": (args.connections // args.threads) * args.threads,
+        "duration_s": duration_s,
+        "timeout_s": parse_seconds(args.timeout, "--timeout")
+        if args.timeout
+        else WRK_DEFAULT_TIMEOUT_S,
+        "headers": args.header,
+        "client_cpus": args.client_cpus or None,
+        "command": command,
+        "wall_s": round(wall_s, 3),
+    }
+    run["host_cpus"] = os.cpu_count()
+    run["wrk"] = wrk_result
+    run["client"] = client
+    run["resources"] = sampler.result() if sampler is not None else None
+    run["fairness"] = fairness
+    return run
+
+
+def write_json_atomic(path: str, document: dict[str, Any]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+    os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600
+    os.replace(handle.name, path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run wrk + resource sampler + fairness probe.")
+    parser.add_argument("--output", required=True, help="run JSON to write")
+    parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT/PATH to load")
+    labels = parser.add_argument_group("labels")
+    labels.add_argument("--server", required=True, help="server name, e.g. uwsgi")
+    labels.add_argument("--endpoint", required=True, help="endpoint name, e.g. ping")
+    labels.add_argument("--round", type=int, required=True, help="round number, from 1")
+    labels.add_argument("--config", default="", help="one-line config summary of the server")
+    labels.add_argument(
+        "--label", action="append", default=[], help="extra KEY=VALUE label (repeatable)"
+    )
+    load = parser.add_argument_group("wrk")
+    load.add_argument("--threads", type=int, default=4, help="wrk -t (4, as the study)")
+    load.add_argument("--connections", type=int, default=200, help="wrk -c (200, as the study)")
+    load.add_argument("--duration", default="30s", help="wrk -d (30s, as the study)")
+    load.add_argument("--timeout", default="", help="wrk --timeout (wrk's default 2s)")
+    load.add_argument("--header", action="append", default=[], help="wrk -H (repeatable)")
+    load.add_argument("--wrk", default="wrk", help="wrk executable (wrk)")
+    load.add_argument(
+        "--lua", default=os.path.join(HERE, "wrk_json.lua"), help="wrk_json.lua (next to me)"
+    )
+    load.add_argument("--client-cpus", default="", help="pin wrk with taskset -c LIST, e.g. 1")
+    sampling = parser.add_argument_group("resource sampler (none given: no sampling)")
+    sample_resources.add_target_arguments(sampling)
+    probe = parser.add_argument_group("fairness probe")
+    probe.add_argument("--probe", choices=["after", "before", "off"], default="after")
+    probe.add_argument(
+        "--probe-connections", type=int, default=0, help="connections (0: same as wrk's -c)"
+    )
+    probe.add_argument(
+        "--probe-duration",
+        type=float,
+        default=0.0,
+        help="seconds; 0 = auto: 3 x connections / wrk's req/s, within 5..60 (0)",
+    )
+    probe.add_argument("--probe-timeout", type=float, default=10.0, help="seconds per answer (10)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run = execute(args)
+    except RunError as error:
+        print(f"run_load: {error}", file=sys.stderr)
+        return error.exit_code
+    write_json_atomic(args.output, run)
+    print(progress_line(run), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

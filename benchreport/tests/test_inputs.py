@@ -1,0 +1,146 @@
+"""Missing and malformed inputs: exit code 2 and a message naming the file and the problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from benchreport.__main__ import EXIT_INPUT_ERROR, main
+
+Edit = Callable[[dict[str, object]], None]
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def edit_json(path: Path, edit: Edit) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
+def test_missing_results_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(["combine", str(tmp_path / "nope")], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert f"{tmp_path / 'nope'}: not a directory" in err
+
+
+def test_missing_host_file(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (results_a / "host.json").unlink()
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert f"{results_a / 'host.json'}: file not found" in err
+
+
+def test_no_run_files(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for path in (results_a / "runs").glob("*.json"):
+        path.unlink()
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "no run files (*.json)" in err
+
+
+def test_run_file_not_json(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = results_a / "runs" / "r1-uwsgi-ping.json"
+    bad.write_text('{"schema_version": 1,')
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert f"{bad}: not valid JSON (line 1" in err
+
+
+def set_read_errors(document: dict[str, object]) -> None:
+    wrk = document["wrk"]
+    assert isinstance(wrk, dict)
+    wrk["errors"]["read"] = "many"
+
+
+def drop_labels_server(document: dict[str, object]) -> None:
+    labels = document["labels"]
+    assert isinstance(labels, dict)
+    del labels["server"]
+
+
+def set_impossible_fraction(document: dict[str, object]) -> None:
+    fairness = document["fairness"]
+    assert isinstance(fairness, dict)
+    fairness["answered_fraction"] = 1.5
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            set_read_errors,
+            "runs/r1-uwsgi-ping.json: wrk.errors.read: expected an integer, got 'many'",
+        ),
+        (drop_labels_server, "runs/r1-uwsgi-ping.json: labels.server: missing field"),
+        (
+            lambda document: document.update(schema_version=99),
+            "runs/r1-uwsgi-ping.json: schema_version: unsupported schema version 99",
+        ),
+        (
+            lambda document: document.update(kind="results"),
+            "runs/r1-uwsgi-ping.json: kind: expected 'run', got 'results'",
+        ),
+        (
+            set_impossible_fraction,
+            "runs/r1-uwsgi-ping.json: fairness.answered_fraction: expected 0..1, got 1.5",
+        ),
+    ],
+)
+def test_malformed_run_names_file_and_field(
+    results_a: Path, capsys: pytest.CaptureFixture[str], edit: Edit, message: str
+) -> None:
+    edit_json(results_a / "runs" / "r1-uwsgi-ping.json", edit)
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert message in err
+
+
+def test_duplicate_run(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = results_a / "runs" / "r1-uwsgi-ping.json"
+    (results_a / "runs" / "zz-copy.json").write_text(source.read_text())
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert (
+        "duplicate run server=uwsgi endpoint=ping round=1, also in runs/r1-uwsgi-ping.json" in err
+    )
+
+
+def test_versions_without_servers(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit_json(results_a / "versions.json", lambda document: document.update(servers={}))
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "versions.json: servers: expected at least one server package version" in err
+
+
+def test_host_with_bad_vcpus(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit_json(results_a / "host.json", lambda document: document.update(vcpus="two"))
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "host.json: vcpus: expected an integer, got 'two'" in err
+
+
+def test_bad_threshold(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(["combine", str(results_a), "--max-error-rate", "5"], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "command line: max_error_rate: expected 0..1, got 5.0" in err
+
+
+def test_render_before_combine(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(["render", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "results.json: file not found (run `python -m benchreport combine" in err
+
+
+def test_malformed_results_json(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["combine", str(results_a)]) == 0
+    edit_json(results_a / "results.json", lambda document: document.update(runs=[]))
+    code, err = run_cli(["render", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "results.json: runs: expected a non-empty list of runs" in err

@@ -1,0 +1,121 @@
+"""combine + render through the CLI on the captured fixtures: results.json, Markdown, CSV,
+charts and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from benchreport.__main__ import main
+from benchreport.aggregate import aggregate
+from benchreport.charts import render_charts
+from benchreport.render_markdown import render_markdown
+from benchreport.schema import SCHEMA_VERSION, Thresholds
+from benchreport.store import combine, load_results
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def rendered(results_a: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    assert main(["combine", str(results_a)]) == 0
+    assert main(["render", str(results_a)]) == 0
+    return results_a, capsys.readouterr().out
+
+
+def test_combine_writes_documented_results_json(results_a: Path) -> None:
+    assert main(["combine", str(results_a), "--max-error-rate", "0.05"]) == 0
+    document = json.loads((results_a / "results.json").read_text())
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert document["kind"] == "results"
+    assert document["label"] == results_a.name
+    assert document["thresholds"] == {"min_answered_fraction": 1.0, "max_error_rate": 0.05}
+    assert document["host"]["vcpus"] >= 1
+    assert set(document["versions"]["servers"]) == {"uwsgi", "gunicorn", "granian", "uvicorn"}
+    assert len(document["runs"]) == 12
+    assert all(run["file"].startswith("runs/") for run in document["runs"])
+    rounds = [run["labels"]["round"] for run in document["runs"]]
+    assert rounds == sorted(rounds)  # round 1 first, as the sweep ran
+    summary = {(row["server"], row["endpoint"]): row for row in document["summary"]}
+    assert len(summary) == 6
+    assert summary["uwsgi", "ping"]["flags"] == ["starved"]
+    assert summary["uwsgi", "ping"]["ranked"] is False
+    assert summary["gunicorn", "ping"]["ranked"] is True
+
+
+def test_render_writes_every_output(rendered: tuple[Path, str]) -> None:
+    directory, stdout = rendered
+    for name in ("report.md", "report.csv", "runs.csv", "report.html"):
+        assert (directory / name).stat().st_size > 0, name
+    for name in ("rps.png", "p99.png", "pss.png"):
+        assert (directory / "charts" / name).read_bytes().startswith(PNG_SIGNATURE)
+    # The ranking printed at the end of the sweep.
+    assert "Requests per second, endpoint `ping` (ranking)" in stdout
+    assert re.search(r"^1\s+gunicorn", stdout, re.MULTILINE)
+    assert re.search(r"^not ranked\s+uwsgi .* starved$", stdout, re.MULTILINE)
+    assert "fastest unflagged config is gunicorn" in stdout
+
+
+def test_markdown_has_the_study_tables(rendered: tuple[Path, str]) -> None:
+    markdown = (rendered[0] / "report.md").read_text()
+    assert "### Requests per second, endpoint `ping` (ranking)" in markdown
+    assert "### Memory, endpoint `ping` (ranking by peak PSS, lowest first)" in markdown
+    assert "### Latency, endpoint `ping`" in markdown
+    assert "### Errors and fairness, endpoint `ping`" in markdown
+    # The study's published numbers, labelled as the study's.
+    assert "| Study req/s |" in markdown
+    assert "Study MB (RSS sum)" in markdown
+    assert "they are not results of this run" in markdown
+    uwsgi_row = next(
+        line for line in markdown.splitlines() if line.startswith("| not ranked | uwsgi |")
+    )
+    assert "| 1,206 |" in uwsgi_row
+    assert uwsgi_row.endswith("| starved |")
+    assert "## Flagged configs" in markdown
+    assert "- **uvicorn** / `ping`: errors:" in markdown
+    assert "![charts/rps.png](charts/rps.png)" in markdown
+
+
+def test_rendering_is_deterministic(results_a: Path) -> None:
+    outputs = []
+    for _ in range(2):
+        combine(results_a, Thresholds(), created_at="2025-01-01T00:00:00Z")
+        result_set = load_results(results_a)
+        rows = aggregate(result_set.runs, result_set.thresholds)
+        outputs.append((render_markdown(result_set, rows), render_charts(rows)))
+    assert outputs[0] == outputs[1]
+
+
+def test_csv_has_one_row_per_server_and_endpoint(rendered: tuple[Path, str]) -> None:
+    rows = list(csv.DictReader(io.StringIO((rendered[0] / "report.csv").read_text())))
+    assert len(rows) == 6
+    by_key = {(row["server"], row["endpoint"]): row for row in rows}
+    assert by_key["uwsgi", "ping"]["ranked"] == "no"
+    assert by_key["uwsgi", "ping"]["flags"] == "starved"
+    assert by_key["gunicorn", "ping"]["ranked"] == "yes"
+    assert float(by_key["gunicorn", "ping"]["rps_mean"]) > 0
+    assert int(by_key["gunicorn", "ping"]["pss_peak_bytes"]) > 0
+    assert by_key["uwsgi", "ping"]["study_rps"] == "1206"
+    assert by_key["granian", "db"]["errors_read"] == "0"
+    runs = list(csv.DictReader(io.StringIO((rendered[0] / "runs.csv").read_text())))
+    assert len(runs) == 12
+
+
+def test_html_is_self_contained(rendered: tuple[Path, str]) -> None:
+    page = (rendered[0] / "report.html").read_text()
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 3
+    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
+    # No external asset of any kind.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page
+    assert "<link" not in page
+    assert "@import" not in page
+    assert '<tr class="flagged">' in page
+    assert "Study req/s" in page

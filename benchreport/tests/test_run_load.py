@@ -1,0 +1,151 @@
+"""run_load.py end to end: real wrk, the sampler on the server's PID, the fairness probe."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from benchreport.aggregate import aggregate
+from benchreport.schema import Run, Thresholds, parse_run
+from benchreport.tests.support.servers import RunningServer, load_target_module, run_target_script
+
+
+def run_load(output: Path, url: str, *extra: str) -> tuple[int, str, str]:
+    completed = run_target_script(
+        "run_load.py",
+        *("--output", str(output), "--url", url),
+        *("--server", "testserver", "--endpoint", "ping", "--round", "1"),
+        *("--threads", "2", "--connections", "8", "--duration", "1"),
+        *("--probe-duration", "1", "--probe-timeout", "5"),
+        *extra,
+    )
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def load_run(path: Path) -> Run:
+    return parse_run(json.loads(path.read_text()), path.name)
+
+
+def test_fair_run_end_to_end(wrk_path: str, fair_server: RunningServer, tmp_path: Path) -> None:
+    output = tmp_path / "runs" / "r1-testserver-ping.json"
+    code, stdout, stderr = run_load(
+        output,
+        fair_server.url("/ping/"),
+        *("--pid", str(fair_server.pid), "--interval-ms", "100"),
+        *("--config", "asyncio, 1 process", "--label", "commit=abc123"),
+    )
+    assert code == 0, stderr
+    assert stdout.startswith("testserver/ping round 1: ")
+    assert "answered 8/8 connections" in stdout
+    document = json.loads(output.read_text())
+    assert document["load"]["command"][0] == wrk_path
+    assert document["labels"]["extra"] == {"commit": "abc123"}
+    run = load_run(output)
+    assert run.wrk.requests > 100
+    assert run.wrk.errors.total == 0
+    assert run.load.threads == 2
+    assert run.load.connections == 8
+    assert run.client_cpu_s is not None
+    assert run.client_cpu_s > 0  # wrk's own CPU time, from wait4
+    assert run.resources is not None
+    assert run.resources.samples >= 5  # every 100 ms over a 1 s run
+    assert run.resources.pss_peak_bytes is not None
+    assert run.resources.pss_peak_bytes > 0
+    assert run.resources.server_cpu_s is not None
+    assert run.resources.server_cpu_s > 0  # the server worked during the run
+    assert run.fairness is not None
+    assert run.fairness.answered_fraction == 1.0
+    assert run.fairness.phase == "after"
+
+
+def test_starving_server_is_flagged(
+    wrk_path: str, starving_server: RunningServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "starving.json"
+    code, _, stderr = run_load(output, starving_server.url("/"), "--probe", "before")
+    assert code == 0, stderr
+    run = load_run(output)
+    # wrk alone sees a healthy server ...
+    assert run.wrk.requests > 100
+    assert run.wrk.errors.total == 0
+    # ... the probe does not, and the aggregate refuses to rank it.
+    assert run.fairness is not None
+    assert run.fairness.phase == "before"
+    assert run.fairness.answered_fraction < 1.0
+    (row,) = aggregate([run], Thresholds())
+    assert "starved" in row.flags
+    assert not row.ranked
+
+
+def test_probe_off_and_no_sampler(
+    wrk_path: str, fair_server: RunningServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "bare.json"
+    code, _, stderr = run_load(output, fair_server.url("/"), "--probe", "off")
+    assert code == 0, stderr
+    run = load_run(output)
+    assert run.fairness is None
+    assert run.resources is None
+    (row,) = aggregate([run], Thresholds())
+    assert row.flags == ("unprobed",)
+    assert row.ranked
+
+
+def test_missing_wrk_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, stderr = run_load(tmp_path / "x.json", "http://127.0.0.1:1/", "--wrk", "/no/wrk")
+    assert code == 2
+    assert "wrk not found" in stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_wrk_failure_exits_3(wrk_path: str, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        code, _, stderr = run_load(tmp_path / "x.json", f"http://127.0.0.1:{port}/")
+    assert code == 3
+    assert "wrk exited with" in stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--duration", "0"), "--duration must be a positive time"),
+        (("--label", "novalue"), "--label must be KEY=VALUE"),
+        (("--pid", "999999999"), "process 999999999 does not exist"),
+    ],
+)
+def test_bad_arguments_exit_2(
+    wrk_path: str, tmp_path: Path, extra: tuple[str, ...], message: str
+) -> None:
+    code, _, stderr = run_load(tmp_path / "x.json", "http://127.0.0.1:1/", *extra)
+    assert code == 2
+    assert message in stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "measured_rps", "expected"),
+    [
+        (2.0, 100.0, 2.0),  # an explicit duration wins
+        (0.0, None, 5.0),  # probe before wrk: nothing measured yet
+        (0.0, 10_000.0, 5.0),  # fast server: the floor
+        (0.0, 60.0, 10.0),  # 3 x 200 connections / 60 req/s
+        (0.0, 1.0, 60.0),  # very slow server: the ceiling
+    ],
+)
+def test_automatic_probe_duration(
+    given: float, measured_rps: float | None, expected: float
+) -> None:
+    run_load_module = load_target_module("run_load")
+    args = run_load_module.parse_args(
+        [
+            *("--output", "x", "--url", "http://127.0.0.1/"),
+            *("--server", "s", "--endpoint", "e", "--round", "1"),
+            *("--probe-duration", str(given)),
+        ]
+    )
+    assert run_load_module.probe_duration(args, measured_rps) == expected
