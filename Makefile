@@ -7,11 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 SERVER ?= gunicorn
-SCENARIOS ?= default switch ssh
+SCENARIOS ?= default switch ssh caddy benchmark
+# Lab benchmark: shorter runs than the study's 30 s so `make bench` ends in about half an hour.
+BENCH_DURATION ?= 15s
+BENCH_ROUNDS ?= 2
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup docker image lab deploy bench lab-destroy lint test test-unit test-app \
+.PHONY: help setup docker image lab deploy bench sweep lab-destroy lint test test-unit test-app \
 	test-report test-molecule clean
 
 help: ## List the targets
@@ -38,7 +41,12 @@ lab: setup image ## Bring up the local lab containers
 deploy: lab ## Deploy the app in the lab under SERVER (default gunicorn)
 	ansible-playbook site.yml -e server=$(SERVER)
 
-bench: deploy ## Set up, bring up the lab, deploy (the benchmark sweep comes with playbooks/benchmark.yml)
+bench: lab ## Set up, bring up the lab, benchmark all six servers, write the report
+	ansible-playbook playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
+		-e benchmark_rounds=$(BENCH_ROUNDS)
+
+sweep: lab ## Sweep each server's main knobs in the lab (scripts/sweep_knobs.py)
+	python scripts/sweep_knobs.py --output results/sweep.md
 
 lab-destroy: setup ## Remove the lab containers
 	ansible-playbook playbooks/lab_destroy.yml
