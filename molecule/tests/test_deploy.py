@@ -6,7 +6,7 @@ from testinfra.host import Host
 
 import json
 import os
-import time
+import shlex
 
 import testinfra.utils.ansible_runner
 
@@ -16,6 +16,8 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
 ).get_hosts("all")
 
+# The issue: healthy again within 5 s after kill -9 of the main process.
+KILL_RECOVERY_MS = 5000
 ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
 
 
@@ -120,20 +122,37 @@ def _main_pid(host: Host, unit: str) -> int:
 
 
 def test_restarts_after_kill_9_within_5_seconds(host: Host, deployment: Deployment) -> None:
+    """kill -9 of the main process, then healthy again (200 from a new main process) in 5 s.
+
+    The clock runs on the host, in one shell, so the time Ansible or SSH take to carry each
+    command is not counted; the loop gives up after 30 s to report how long it really took.
+    """
     unit = deployment.units[0]
-    old_pid = _main_pid(host, unit)
-    assert old_pid > 0
+    script = f"""
+        set -u
+        unit={unit}
+        old=$(systemctl show --property MainPID --value "$unit")
+        [ "$old" -gt 0 ] || {{ echo "no main process"; exit 2; }}
+        kill -9 "$old"
+        start=$(date +%s%N)
+        while :; do
+            elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+            code=$(curl --silent --max-time 1 --output /dev/null --write-out '%{{http_code}}' \
+                {deployment.base_url}/api/health || true)
+            new=$(systemctl show --property MainPID --value "$unit")
+            if [ "$code" = 200 ] && [ "$new" -gt 0 ] && [ "$new" != "$old" ]; then
+                echo "$elapsed"; exit 0
+            fi
+            [ "$elapsed" -lt 30000 ] || {{ echo "$elapsed"; exit 1; }}
+            sleep 0.1
+        done
+    """
     with host.sudo():
-        host.check_output(f"kill -9 {old_pid}")
-    deadline = time.monotonic() + 5.0
-    healthy = False
-    while time.monotonic() < deadline and not healthy:
-        check = host.run(
-            f"curl --silent --max-time 1 --output /dev/null --write-out '%{{http_code}}' "
-            f"{deployment.base_url}/api/health"
-        )
-        healthy = check.stdout.strip() == "200" and _main_pid(host, unit) not in (0, old_pid)
-    assert healthy, f"{unit} was not healthy again within 5 s after kill -9"
+        result = host.run(f"bash -c {shlex.quote(script)}")
+    assert result.rc in (0, 1), result.stdout + result.stderr
+    elapsed_ms = int(result.stdout.strip())
+    assert result.rc == 0, f"{unit} was not healthy again after kill -9 in 30 s"
+    assert elapsed_ms <= KILL_RECOVERY_MS, f"{unit} took {elapsed_ms} ms to be healthy again"
 
 
 def test_env_file_is_private(host: Host) -> None:

@@ -1,0 +1,74 @@
+"""What runs on every host of the caddy scenario: exactly the servers of its layout, and Caddy
+only when the layout has it.
+
+Verified after converge and again after side_effect switched the split host back to one server
+and turned Caddy off on the other (caddy_layout.py reads which layout each host runs now).
+"""
+
+from __future__ import annotations
+
+from testinfra.host import Host
+
+import pytest
+from caddy_layout import ALL_HOSTS, Layout, layout_of
+
+from conftest import http_get
+
+testinfra_hosts = ALL_HOSTS
+
+CADDYFILE = "/etc/caddy/Caddyfile"
+SERVERS = ["uwsgi", "gunicorn", "granian", "uvicorn", "hypercorn", "daphne"]
+MAIN_PORT = 8000
+ASYNC_PORT = 8001
+STATIC_FILE = "css/site.css"
+
+
+@pytest.fixture
+def layout(host: Host) -> Layout:
+    return layout_of(host)
+
+
+def test_only_the_layouts_servers_run(host: Host, layout: Layout) -> None:
+    listed = host.check_output(
+        "systemctl list-units --all --plain --no-legend 'django-*' | awk '{print $1}'"
+    ).split()
+    running = {unit.removeprefix("django-").split("@")[0].split(".")[0] for unit in listed}
+    wanted = {layout.server} | ({layout.async_server} if layout.async_server else set())
+    assert running == wanted
+    for unit in listed:
+        assert host.service(unit).is_running, unit
+    assert host.socket(f"tcp://127.0.0.1:{MAIN_PORT}").is_listening
+    assert host.socket(f"tcp://127.0.0.1:{ASYNC_PORT}").is_listening == bool(layout.async_server)
+
+
+def test_no_other_server_is_left_behind(host: Host, layout: Layout) -> None:
+    """After a switch back to one server, the second one's unit and processes are gone."""
+    wanted = {layout.server, layout.async_server}
+    for server in SERVERS:
+        if server in wanted:
+            continue
+        assert not host.file(f"/etc/systemd/system/django-{server}@.service").exists, server
+        assert host.run(f"pgrep -u django -f 'bin/{server} '").rc == 1, server
+
+
+def test_caddy_runs_exactly_when_the_layout_has_it(host: Host, layout: Layout) -> None:
+    service = host.service("caddy")
+    assert service.is_running == layout.caddy
+    assert service.is_enabled == layout.caddy
+    assert host.socket("tcp://443").is_listening == layout.caddy
+    assert host.socket("tcp://8080").is_listening == layout.caddy
+    with host.sudo():
+        caddyfile = host.file(CADDYFILE)
+        assert caddyfile.exists == layout.caddy
+        if layout.caddy:
+            # Routes only to the servers that run: after a switch back, none to the old port.
+            text = caddyfile.content_string
+            assert (f":{ASYNC_PORT}" in text) == bool(layout.async_server)
+
+
+def test_the_app_server_answers_on_its_own_port(host: Host, layout: Layout) -> None:
+    """With or without Caddy, the server answers directly, static files included."""
+    health = http_get(host, f"http://127.0.0.1:{MAIN_PORT}/api/health")
+    assert health.status == 200
+    assert health.headers.get("x-app-server") == layout.server
+    assert http_get(host, f"http://127.0.0.1:{MAIN_PORT}/static/{STATIC_FILE}").status == 200
