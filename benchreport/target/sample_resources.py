@@ -96,6 +96,12 @@ def read_process_cpu_seconds(pid: int, proc_root: str = PROC_ROOT) -> float | No
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def sum_process_cpu_seconds(pids: set[int], proc_root: str = PROC_ROOT) -> float:
+    """CPU seconds of the processes that still exist (a process gone mid-read counts 0)."""
+    values = [read_process_cpu_seconds(pid, proc_root) for pid in pids]
+    return sum(value for value in values if value is not None)
+
+
 def process_tree(roots: list[int], proc_root: str = PROC_ROOT) -> set[int]:
     """The root PIDs that still exist and all their descendants."""
     children: dict[int, list[int]] = {}
@@ -225,14 +231,25 @@ def cgroup_target(cgroup: str, cgroup_root: str, version: int) -> Target:
     pid_dir = cgroup_dir(cgroup_root, None if version == 2 else "systemd", cgroup)
     if not os.path.isdir(pid_dir):
         raise SamplerError(f"cgroup {cgroup} not found at {pid_dir}")
-    source = "cpu.stat usage_usec" if version == 2 else "cpuacct.usage"
-    return Target(
-        f"cgroup:{cgroup}",
-        lambda: cgroup_pids(cgroup_root, version, cgroup),
-        lambda: cgroup_memory(cgroup_root, version, cgroup),
-        lambda: cgroup_cpu_seconds(cgroup_root, version, cgroup),
-        source,
-    )
+
+    def pids() -> set[int]:
+        return cgroup_pids(cgroup_root, version, cgroup)
+
+    def cgroup_cpu() -> float | None:
+        return cgroup_cpu_seconds(cgroup_root, version, cgroup)
+
+    def processes_cpu() -> float | None:
+        return sum_process_cpu_seconds(pids())
+
+    def memory() -> tuple[int | None, int | None]:
+        return cgroup_memory(cgroup_root, version, cgroup)
+
+    if cgroup_cpu() is not None:
+        source = "cpu.stat usage_usec" if version == 2 else "cpuacct.usage"
+        return Target(f"cgroup:{cgroup}", pids, memory, cgroup_cpu, source)
+    # cgroup v1 without a CPU accounting group for this cgroup (accounting off, or cpu and
+    # cpuacct mounted apart, where systemd cannot read it either): its processes' own clocks.
+    return Target(f"cgroup:{cgroup}", pids, memory, processes_cpu, "/proc/PID/stat")
 
 
 def pid_target(pid: int, proc_root: str = PROC_ROOT) -> Target:
@@ -240,8 +257,7 @@ def pid_target(pid: int, proc_root: str = PROC_ROOT) -> Target:
         raise SamplerError(f"process {pid} does not exist")
 
     def tree_cpu() -> float | None:
-        values = [read_process_cpu_seconds(member, proc_root) for member in pids()]
-        return sum(value for value in values if value is not None)
+        return sum_process_cpu_seconds(pids(), proc_root)
 
     def pids() -> set[int]:
         return process_tree([pid], proc_root)

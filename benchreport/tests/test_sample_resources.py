@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,6 +189,31 @@ def test_unit_without_cpu_accounting_reads_the_cgroup(
     )
     sampler = sampler_module.build_sampler(["app.service"], [], [], 50, str(tmp_path))
     assert sampler.targets[0].cpu_source == "cpu.stat usage_usec"
+
+
+def test_cgroup_v1_without_cpu_accounting_group_reads_the_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the lab's containers: cpu and cpuacct mounted apart, no cpuacct group per unit."""
+    fake_v1(tmp_path, [os.getpid()])
+    (tmp_path / "cpu,cpuacct" / UNIT_CGROUP.strip("/") / "cpuacct.usage").unlink()
+    unset = str(sampler_module.UNSET_NSEC)
+    monkeypatch.setattr(
+        sampler_module,
+        "systemctl_show",
+        lambda unit, prop: UNIT_CGROUP if prop == "ControlGroup" else unset,
+    )
+    sampler = sampler_module.build_sampler(["app.service"], [], [], 50, str(tmp_path))
+    assert sampler.targets[0].cpu_source == "/proc/PID/stat"
+    sampling = threading.Thread(target=sampler.run, args=(0.6,))
+    sampling.start()
+    started = time.process_time()
+    while time.process_time() - started < 0.2:  # this process is the unit: make it use CPU
+        pass
+    sampling.join()
+    result = sampler.result()
+    assert result["server_cpu_seconds"] is not None
+    assert result["server_cpu_seconds"] > 0
 
 
 def test_stopped_unit_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
