@@ -29,25 +29,28 @@ class HttpResponse:
     status: int
     headers: dict[str, str]
     body: str
+    http_version: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
 
 
-def http_get(host: Host, url: str, *, timeout: float = 10.0) -> HttpResponse:
-    """GET url from inside the host with curl; headers are lower-cased."""
+def http_get(host: Host, url: str, *curl_options: str, timeout: float = 10.0) -> HttpResponse:
+    """GET url from inside the host with curl (plus curl_options); headers are lower-cased."""
     command = (
         f"curl --silent --show-error --max-time {timeout} --dump-header - "
-        f"--write-out '\\n%{{http_code}}' {shlex.quote(url)}"
+        f"--write-out '\\n%{{http_code}} %{{http_version}}' "
+        f"{' '.join(shlex.quote(option) for option in curl_options)} {shlex.quote(url)}"
     )
     output = host.check_output(command)
     head, _, rest = output.partition("\r\n\r\n")
-    body, _, status = rest.rpartition("\n")
+    body, _, trailer = rest.rpartition("\n")
+    status, version = trailer.split()
     headers: dict[str, str] = {}
     for line in head.split("\r\n")[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    return HttpResponse(status=int(status), headers=headers, body=body)
+    return HttpResponse(status=int(status), headers=headers, body=body, http_version=version)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from testinfra.host import Host
 
 import json
-import shlex
 
 import pytest
 from caddy_layout import CADDY_HOSTS, Layout, layout_of
@@ -44,27 +43,9 @@ def layout(host: Host) -> Layout:
     return layout_of(host)
 
 
-def fetch(host: Host, url: str, *curl_options: str) -> tuple[HttpResponse, str]:
-    """GET url with curl and extra options; return the response and the HTTP version."""
-    command = (
-        "curl --silent --show-error --max-time 10 --dump-header - "
-        f"--write-out '\\n%{{http_code}} %{{http_version}}' "
-        f"{' '.join(shlex.quote(option) for option in curl_options)} {shlex.quote(url)}"
-    )
-    output = host.check_output(command)
-    head, _, rest = output.partition("\r\n\r\n")
-    body, _, trailer = rest.rpartition("\n")
-    status, version = trailer.split()
-    headers: dict[str, str] = {}
-    for line in head.split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return HttpResponse(status=int(status), headers=headers, body=body), version
-
-
-def fetch_https(host: Host, path: str, *curl_options: str) -> tuple[HttpResponse, str]:
+def fetch_https(host: Host, path: str, *curl_options: str) -> HttpResponse:
     """GET path over HTTPS, trusting only Caddy's internal CA."""
-    return fetch(host, f"{HTTPS_BASE}{path}", "--cacert", CA_CERT, *curl_options)
+    return http_get(host, f"{HTTPS_BASE}{path}", "--cacert", CA_CERT, *curl_options)
 
 
 def test_caddy_runs_with_the_admin_api_on_loopback(host: Host, layout: Layout) -> None:
@@ -84,10 +65,10 @@ def test_every_endpoint_answers_through_caddy(host: Host, layout: Layout, path: 
     plain = http_get(host, f"{HTTP_BASE}{path}")
     assert plain.status == 200, plain.body
     assert plain.headers.get("x-app-server") == expected
-    secure, version = fetch_https(host, path)
+    secure = fetch_https(host, path)
     assert secure.status == 200, secure.body
     assert secure.headers.get("x-app-server") == expected
-    assert version == "2"
+    assert secure.http_version == "2"
 
 
 def test_health_through_caddy_checks_database_and_redis(host: Host, layout: Layout) -> None:
@@ -98,9 +79,9 @@ def test_health_through_caddy_checks_database_and_redis(host: Host, layout: Layo
 
 def test_https_certificate_comes_from_the_internal_ca(host: Host, layout: Layout) -> None:
     for name in ("127.0.0.1", "localhost"):
-        response, version = fetch(host, f"https://{name}/api/health", "--cacert", CA_CERT)
+        response = http_get(host, f"https://{name}/api/health", "--cacert", CA_CERT)
         assert response.status == 200, name
-        assert version == "2", name
+        assert response.http_version == "2", name
     # Not a certificate the system already trusts: without the internal root, curl refuses it.
     untrusted = host.run(f"curl --silent --max-time 10 --output /dev/null {HTTPS_BASE}/api/health")
     assert untrusted.rc == 60, untrusted.stderr
@@ -115,7 +96,7 @@ def test_https_certificate_comes_from_the_internal_ca(host: Host, layout: Layout
 def test_static_files_are_served_by_caddy_with_cache_headers(
     host: Host, layout: Layout, base: str
 ) -> None:
-    response, _ = fetch(host, f"{base}/static/{STATIC_FILE}", "--cacert", CA_CERT)
+    response = http_get(host, f"{base}/static/{STATIC_FILE}", "--cacert", CA_CERT)
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/css")
     assert response.headers["cache-control"] == STATIC_CACHE_CONTROL
@@ -141,7 +122,7 @@ def test_static_files_are_sent_precompressed(
     host: Host, layout: Layout, encoding: str, decompress: str
 ) -> None:
     url = f"{HTTP_BASE}/static/{STATIC_FILE}"
-    response, _ = fetch(
+    response = http_get(
         host, url, "--header", f"Accept-Encoding: {encoding}", "--output", "/dev/null"
     )
     assert response.headers.get("content-encoding") == encoding
