@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The venv's ansible-playbook beside this Python (the script runs as .venv/bin/python too).
+_BESIDE_PYTHON = Path(sys.executable).parent / "ansible-playbook"
+ANSIBLE_PLAYBOOK = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else "ansible-playbook"
 
 # Knob grids for a 2-vCPU host. `None` marks the role's tuned default (no override).
 GRIDS: dict[str, list[dict[str, int] | None]] = {
@@ -28,7 +31,6 @@ GRIDS: dict[str, list[dict[str, int] | None]] = {
         {"w": 2, "t": 1},
         {"w": 4, "t": 1},
         {"w": 8, "t": 1},
-        {"w": 8, "t": 2},
         {"w": 4, "t": 4},
     ],
     "gunicorn": [
@@ -36,20 +38,18 @@ GRIDS: dict[str, list[dict[str, int] | None]] = {
         {"w": 2, "t": 4},
         {"w": 4, "t": 2},
         {"w": 8, "t": 2},
-        {"w": 4, "t": 8},
         {"w": 2, "t": 8},
     ],
     "granian": [
         None,
         {"w": 2, "t": 1},
         {"w": 2, "t": 2},
-        {"w": 2, "t": 8},
         {"w": 1, "t": 4},
         {"w": 4, "t": 2},
     ],
     "uvicorn": [None, {"w": 1}, {"w": 4}],
-    "hypercorn": [None, {"w": 1}, {"w": 4}],
-    "daphne": [None, {"i": 1}, {"i": 4}],
+    "hypercorn": [None, {"w": 2}, {"w": 6}],
+    "daphne": [None, {"i": 2}, {"i": 6}],
 }
 KNOB_VARS = {"w": "app_server_workers", "t": "app_server_threads", "i": "app_server_instances"}
 
@@ -85,8 +85,8 @@ def run_config(server: str, knobs: dict[str, int] | None, args: argparse.Namespa
     for name, value in (knobs or {}).items():
         extra[KNOB_VARS[name]] = value
     before = set(args.results_dir.glob("*/results.json"))
-    command = ["ansible-playbook", "playbooks/benchmark.yml", "-e", json.dumps(extra)]
-    print(f"sweep: {server} {suffix}: {' '.join(command[:2])} ...", flush=True)
+    command = [ANSIBLE_PLAYBOOK, "playbooks/benchmark.yml", "-e", json.dumps(extra)]
+    print(f"sweep: {server} {suffix}: ansible-playbook {command[1]} ...", flush=True)
     subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
     (made,) = set(args.results_dir.glob("*/results.json")) - before
     return made
