@@ -177,16 +177,21 @@ def test_unit_path_with_faked_systemctl(
     assert result["cgroup_memory_bytes"]["peak"] == expected_peak
 
 
-def test_unit_without_cpu_accounting_reads_the_cgroup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_v2(tmp_path, [os.getpid()])
+def fake_unit_without_cpu_accounting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """systemctl show: the unit lives in UNIT_CGROUP and its CPUUsageNSec is unset."""
     unset = str(sampler_module.UNSET_NSEC)
     monkeypatch.setattr(
         sampler_module,
         "systemctl_show",
         lambda unit, prop: UNIT_CGROUP if prop == "ControlGroup" else unset,
     )
+
+
+def test_unit_without_cpu_accounting_reads_the_cgroup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_v2(tmp_path, [os.getpid()])
+    fake_unit_without_cpu_accounting(monkeypatch)
     sampler = sampler_module.build_sampler(["app.service"], [], [], 50, str(tmp_path))
     assert sampler.targets[0].cpu_source == "cpu.stat usage_usec"
 
@@ -197,12 +202,7 @@ def test_cgroup_v1_without_cpu_accounting_group_reads_the_processes(
     """As in the lab's containers: cpu and cpuacct mounted apart, no cpuacct group per unit."""
     fake_v1(tmp_path, [os.getpid()])
     (tmp_path / "cpu,cpuacct" / UNIT_CGROUP.strip("/") / "cpuacct.usage").unlink()
-    unset = str(sampler_module.UNSET_NSEC)
-    monkeypatch.setattr(
-        sampler_module,
-        "systemctl_show",
-        lambda unit, prop: UNIT_CGROUP if prop == "ControlGroup" else unset,
-    )
+    fake_unit_without_cpu_accounting(monkeypatch)
     sampler = sampler_module.build_sampler(["app.service"], [], [], 50, str(tmp_path))
     assert sampler.targets[0].cpu_source == "/proc/PID/stat"
     sampling = threading.Thread(target=sampler.run, args=(0.6,))
