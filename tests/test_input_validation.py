@@ -47,19 +47,12 @@ CASES = [
 ]
 
 
-def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(UNREACHABLE_INVENTORY)
-
+def _ansible_playbook(
+    *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ansible-playbook from the repository root with its ansible.cfg, no colours."""
     return subprocess.run(
-        [
-            "ansible-playbook",
-            str(REPO_ROOT / "site.yml"),
-            "-i",
-            str(inventory),
-            "-e",
-            json.dumps(extra_vars),
-        ],
+        ["ansible-playbook", *args],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -67,9 +60,18 @@ def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.Compl
             **os.environ,
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+            **(extra_env or {}),
         },
         timeout=120,
         check=False,
+    )
+
+
+def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(UNREACHABLE_INVENTORY)
+    return _ansible_playbook(
+        str(REPO_ROOT / "site.yml"), "-i", str(inventory), "-e", json.dumps(extra_vars)
     )
 
 
@@ -88,19 +90,9 @@ def test_bad_input_is_refused_before_any_change(
 
 
 def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["ansible-playbook", str(REPO_ROOT / "playbooks" / "lab.yml")],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-            "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
-        },
-        timeout=120,
-        check=False,
+    result = _ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "lab.yml"),
+        extra_env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0
