@@ -28,6 +28,8 @@ from benchreport.schema import (
 )
 
 RUNS_DIR = "runs"
+# Sampler files of runs whose load came from another host (same name as the run file).
+RESOURCES_DIR = "resources"
 HOST_FILE = "host.json"
 VERSIONS_FILE = "versions.json"
 RESULTS_FILE = "results.json"
@@ -64,7 +66,7 @@ def load_runs(results_dir: Path) -> list[Run]:
     seen: dict[tuple[str, str, int], str] = {}
     for path in files:
         shown = f"{RUNS_DIR}/{path.name}"
-        run = parse_run(read_json(path, str(path)), shown)
+        run = parse_run(with_target_resources(results_dir, path), shown)
         identity = (run.server, run.endpoint, run.round)
         if identity in seen:
             raise InputError(
@@ -74,6 +76,16 @@ def load_runs(results_dir: Path) -> list[Run]:
         seen[identity] = shown
         runs.append(run)
     return runs
+
+
+def with_target_resources(results_dir: Path, run_path: Path) -> object:
+    """The run document, with the target's sampler file put in as its `resources` when the
+    run has none (wrk ran on a separate load host, so run_load.py sampled nothing)."""
+    document = read_json(run_path)
+    resources_path = results_dir / RESOURCES_DIR / run_path.name
+    if isinstance(document, dict) and document.get("resources") is None and resources_path.exists():
+        document["resources"] = read_json(resources_path)
+    return document
 
 
 def utc_now() -> str:

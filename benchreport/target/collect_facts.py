@@ -76,12 +76,13 @@ def run_text(command: list[str]) -> str:
     return completed.stdout.strip()
 
 
-def host_facts() -> dict[str, object]:
+def host_facts(added: dict[str, str] | None = None) -> dict[str, object]:
     extra: dict[str, str | None] = {
         "architecture": platform.machine(),
         "virtualization": run_text(["systemd-detect-virt"]) or None,
         "cgroup": "v2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "v1",
         "usable_cpus": str(len(os.sched_getaffinity(0))),
+        **(added or {}),
     }
     return {
         "hostname": socket.gethostname(),
@@ -119,7 +120,7 @@ def package_versions(pythons: list[str], packages: list[str]) -> tuple[str, dict
 
 
 def versions(
-    pythons: list[str], servers: list[str], packages: list[str], wrk: str
+    pythons: list[str], servers: list[str], packages: list[str], wrk: str, wrk_given: str = ""
 ) -> dict[str, object]:
     server_packages = {}
     for spec in servers:
@@ -130,7 +131,7 @@ def versions(
     return {
         "python": python_version,
         "django": found.get("django") or NOT_FOUND,
-        "wrk": wrk_version(wrk),
+        "wrk": wrk_given or wrk_version(wrk),
         "servers": {name: found.get(package) for name, package in server_packages.items()},
         "packages": {name: found.get(name) for name in packages},
     }
@@ -182,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", action="append", default=[], help="other package to report")
     parser.add_argument("--wrk", default="wrk", help="wrk executable (wrk)")
     parser.add_argument(
+        "--wrk-version", default="", help="record this wrk version (wrk ran on another host)"
+    )
+    parser.add_argument(
+        "--extra", action="append", default=[], help="KEY=VALUE added to host.json's extra"
+    )
+    parser.add_argument(
         "--merge",
         action="store_true",
         help="add to an existing versions.json (for servers installed one at a time)",
@@ -189,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.server:
         parser.error("give at least one --server")
-    write_json(args.host_output, host_facts())
-    found = versions(args.python or [sys.executable], args.server, args.package, args.wrk)
+    added = dict(pair.split("=", 1) for pair in args.extra if "=" in pair)
+    if len(added) != len(args.extra):
+        parser.error("--extra takes KEY=VALUE")
+    write_json(args.host_output, host_facts(added))
+    found = versions(
+        args.python or [sys.executable], args.server, args.package, args.wrk, args.wrk_version
+    )
     if args.merge and os.path.exists(args.versions_output):
         found = merge_versions(read_json(args.versions_output), found)
     write_json(args.versions_output, found)

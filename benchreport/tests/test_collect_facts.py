@@ -43,3 +43,25 @@ def test_merge_keeps_versions_found_earlier(tmp_path: Path) -> None:
     assert isinstance(servers, dict)
     assert servers["first"] is not None
     assert servers["second"] is not None
+
+
+def test_load_host_wrk_version_and_extra_facts_are_recorded(tmp_path: Path) -> None:
+    host, versions = collect(
+        tmp_path,
+        *("--server", "uwsgi", "--wrk-version", "debian/4.1.0-3+b2"),
+        *("--extra", "load_host=load1 (2 vCPUs)"),
+    )
+    assert versions["wrk"] == "debian/4.1.0-3+b2"
+    extra = parse_host(host, "host.json").extra
+    assert extra["load_host"] == "load1 (2 vCPUs)"
+    assert extra["cgroup"] in {"v1", "v2"}  # the measured facts stay
+
+
+def test_extra_without_a_value_is_refused(tmp_path: Path) -> None:
+    completed = run_target_script(
+        "collect_facts.py",
+        *("--host-output", str(tmp_path / "h.json"), "--versions-output", str(tmp_path / "v.json")),
+        *("--server", "uwsgi", "--extra", "load_host"),
+    )
+    assert completed.returncode == 2
+    assert "--extra takes KEY=VALUE" in completed.stderr
