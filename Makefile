@@ -11,6 +11,10 @@ SCENARIOS ?= default switch ssh caddy benchmark
 # Lab benchmark: shorter runs than the study's 30 s so `make bench` ends in about half an hour.
 BENCH_DURATION ?= 15s
 BENCH_ROUNDS ?= 2
+# Extra benchmark options, e.g. BENCH_ARGS="-e caddy=true" (through Caddy).
+BENCH_ARGS ?=
+# inventory/lab-loadgen adds a load-generator container: wrk runs there, not on the target.
+INVENTORY ?= inventory/lab
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
@@ -36,20 +40,20 @@ image: docker ## Build the lab's Debian 12 systemd image (debootstrap + docker i
 	scripts/build-image.sh
 
 lab: setup image ## Bring up the local lab containers
-	ansible-playbook playbooks/lab.yml
+	ansible-playbook -i $(INVENTORY) playbooks/lab.yml
 
 deploy: lab ## Deploy the app in the lab under SERVER (default gunicorn)
-	ansible-playbook site.yml -e server=$(SERVER)
+	ansible-playbook -i $(INVENTORY) site.yml -e server=$(SERVER)
 
 bench: lab ## Set up, bring up the lab, benchmark all six servers, write the report
-	ansible-playbook playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
-		-e benchmark_rounds=$(BENCH_ROUNDS)
+	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
+		-e benchmark_rounds=$(BENCH_ROUNDS) $(BENCH_ARGS)
 
 sweep: lab ## Sweep each server's main knobs in the lab (scripts/sweep_knobs.py)
 	python scripts/sweep_knobs.py --output results/sweep.md
 
 lab-destroy: setup ## Remove the lab containers
-	ansible-playbook playbooks/lab_destroy.yml
+	ansible-playbook -i $(INVENTORY) playbooks/lab_destroy.yml
 
 lint: setup ## ruff, yamllint, ansible-lint (production profile)
 	ruff check app benchreport molecule roles tests scripts

@@ -8,6 +8,7 @@ configs that serve every connection and keep errors under 1% count as "best".
 
     scripts/sweep_knobs.py                      # all six servers, health endpoint, 10 s runs
     scripts/sweep_knobs.py --servers uwsgi,granian --duration 20s --output sweep.md
+    scripts/sweep_knobs.py --servers gunicorn --rounds 2 --caddy    # through Caddy
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def run_config(server: str, knobs: dict[str, int] | None, args: argparse.Namespa
         "benchmark_warmup": "3s",
         "benchmark_label_suffix": suffix,
         "benchmark_results_dir": str(args.results_dir),
+        "caddy": args.caddy,
     }
     for name, value in (knobs or {}).items():
         extra[KNOB_VARS[name]] = value
@@ -147,6 +149,9 @@ def main() -> int:
         "--results-dir", type=Path, default=REPO_ROOT / "results" / "sweep", help="where runs go"
     )
     parser.add_argument("--output", type=Path, help="also write the table here (Markdown)")
+    parser.add_argument(
+        "--caddy", action="store_true", help="load every config through Caddy (<server>-caddy-*)"
+    )
     args = parser.parse_args()
     servers = args.servers.split(",")
     unknown = [server for server in servers if server not in GRIDS]

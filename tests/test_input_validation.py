@@ -98,3 +98,54 @@ def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "No Docker engine answers" in output, output[-3000:]
     assert "Start the lab containers" not in output
+
+
+LOADGEN_INVENTORY = (
+    UNREACHABLE_INVENTORY
+    + """\
+loadgen:
+  hosts:
+    load-nowhere:
+      ansible_connection: community.docker.docker
+      ansible_host: dsl-test-load-host-that-does-not-exist
+"""
+)
+
+BENCHMARK_CASES = [
+    # (inventory, extra vars, words the error must contain)
+    (UNREACHABLE_INVENTORY, {"servers": "uwsgi,nginx"}, ["must name servers of the catalog"]),
+    (UNREACHABLE_INVENTORY, {"benchmark_duration": "soon"}, ["benchmark_duration=soon"]),
+    (
+        UNREACHABLE_INVENTORY,
+        {"benchmark_load_host": "elsewhere"},
+        ["benchmark_load_host=elsewhere is not a host of this inventory"],
+    ),
+    (LOADGEN_INVENTORY, {}, ["wrk runs on load-nowhere", "listens on 127.0.0.1 only"]),
+    (
+        UNREACHABLE_INVENTORY,
+        {"caddy": True, "caddy_http_port": 0},
+        ["caddy_http_port=0 removes Caddy's plain-HTTP site"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("inventory", "extra_vars", "expected"),
+    BENCHMARK_CASES,
+    ids=[str(case[1]) if case[1] else "loadgen-without-caddy" for case in BENCHMARK_CASES],
+)
+def test_bad_benchmark_input_is_refused_before_any_change(
+    tmp_path: Path, inventory: str, extra_vars: dict[str, object], expected: list[str]
+) -> None:
+    inventory_file = tmp_path / "inventory.yml"
+    inventory_file.write_text(inventory)
+    result = _ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "benchmark.yml"),
+        *("-i", str(inventory_file), "-e", json.dumps(extra_vars)),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for words in expected:
+        assert words in output, output[-3000:]
+    assert "PLAY [Deploy the app with every server's package" not in output
+    assert "UNREACHABLE" not in output

@@ -59,3 +59,39 @@ def test_report_is_rendered() -> None:
         assert sorted(path.name for path in (results_dir / "charts").glob("*.png"))
         assert json.loads((results_dir / "host.json").read_text())["vcpus"] >= 1
         assert json.loads((results_dir / "failures.json").read_text()) == []
+
+
+def _result_set_of(server: str) -> dict[str, Any]:
+    for results in _result_sets():
+        if any(run["labels"]["server"] == server for run in results["runs"]):
+            return results
+    pytest.fail(f"no results for {server} in {RESULTS_DIR}")
+
+
+def test_load_host_run_through_caddy_is_measured_on_both_sides() -> None:
+    entry = _summary("gunicorn-caddy")
+    assert entry["rps_mean"] > 50
+    assert entry["error_rate_max"] < 0.01
+    assert "starved" not in entry["flags"]
+    assert "via=caddy" in entry["configs"][0]
+    (run,) = _result_set_of("gunicorn-caddy")["runs"]
+    # wrk and the probe ran on the load host, against Caddy's plain-HTTP port on the target.
+    assert run["labels"]["extra"]["load_host"] == "dsl-bench-load"
+    assert run["load"]["url"].startswith("http://")
+    assert "127.0.0.1" not in run["load"]["url"]
+    assert ":8080/api/health" in run["load"]["url"]
+    assert run["client"]["cpu_s"] > 0
+    assert run["fairness"]["answered_connections"] == run["fairness"]["connections"] == 50
+    # The target sampled the app server's and Caddy's units meanwhile.
+    resources = run["resources"]
+    assert "unit:caddy.service" in resources["targets"]
+    assert any(target.startswith("unit:django-gunicorn") for target in resources["targets"])
+    assert resources["pss_bytes"]["peak"] > 10 * 2**20
+    assert resources["server_cpu_seconds"] > 0
+
+
+def test_load_host_is_recorded_in_the_facts() -> None:
+    results = _result_set_of("gunicorn-caddy")
+    assert results["host"]["extra"]["load_host"].startswith("dsl-bench-load (")
+    assert results["versions"]["wrk"] != "not found"
+    assert results["versions"]["servers"]["gunicorn"]
