@@ -49,7 +49,7 @@ GRIDS: dict[str, list[dict[str, int] | None]] = {
         {"w": 1, "t": 4},
         {"w": 4, "t": 2},
     ],
-    "uvicorn": [None, {"w": 1}, {"w": 4}],
+    "uvicorn": [None, {"w": 2}, {"w": 6}],
     "hypercorn": [None, {"w": 2}, {"w": 6}],
     "daphne": [None, {"i": 2}, {"i": 6}],
 }
