@@ -2,12 +2,14 @@
 """Sweep each server's main knobs on the lab and compare the best config with the default.
 
 For every server and every config of its grid, runs playbooks/benchmark.yml once (one server,
-one endpoint, --rounds rounds) with the knobs as extra vars and a label suffix naming them, then
-reads the results and prints, per server, the default's req/s against the best config's. Only
-configs that serve every connection and keep errors under 1% count as "best".
+the chosen endpoints, --rounds rounds) with the knobs as extra vars and a label suffix naming
+them, then reads the results and prints, per endpoint and server, the default's req/s against
+the best config's. Only configs that serve every connection and keep errors under 1% count as
+"best".
 
     scripts/sweep_knobs.py                      # all six servers, health endpoint, 10 s runs
     scripts/sweep_knobs.py --servers uwsgi,granian --duration 20s --output sweep.md
+    scripts/sweep_knobs.py --servers uwsgi --endpoints health,health_sync,movies --rounds 3
     scripts/sweep_knobs.py --servers gunicorn --rounds 2 --caddy    # through Caddy
 """
 
@@ -30,6 +32,7 @@ GRIDS: dict[str, list[dict[str, int] | None]] = {
     "uwsgi": [
         None,
         {"w": 2, "t": 1},
+        {"w": 2, "t": 2},
         {"w": 4, "t": 1},
         {"w": 8, "t": 1},
         {"w": 4, "t": 4},
@@ -77,7 +80,7 @@ def run_config(server: str, knobs: dict[str, int] | None, args: argparse.Namespa
     suffix = label_for(server, knobs).removeprefix(server + "-")
     extra: dict[str, object] = {
         "servers": [server],
-        "benchmark_endpoints": [args.endpoint],
+        "benchmark_endpoints": args.endpoints,
         "benchmark_rounds": args.rounds,
         "benchmark_duration": args.duration,
         "benchmark_warmup": "3s",
@@ -95,25 +98,28 @@ def run_config(server: str, knobs: dict[str, int] | None, args: argparse.Namespa
     return made
 
 
-def read_measured(results_file: Path, endpoint: str) -> Measured:
+def read_measured(results_file: Path) -> dict[str, Measured]:
+    """The config's outcome on each endpoint of one sweep run."""
     results = json.loads(results_file.read_text())
-    (entry,) = [item for item in results["summary"] if item["endpoint"] == endpoint]
-    return Measured(
-        label=entry["server"],
-        rps=float(entry["rps_mean"]),
-        p99_ms=entry["p99_ms"],
-        flags=list(entry["flags"]),
-        config=", ".join(entry["configs"]),
-    )
+    return {
+        entry["endpoint"]: Measured(
+            label=entry["server"],
+            rps=float(entry["rps_mean"]),
+            p99_ms=entry["p99_ms"],
+            flags=list(entry["flags"]),
+            config=", ".join(entry["configs"]),
+        )
+        for entry in results["summary"]
+    }
 
 
 def is_fair(measured: Measured) -> bool:
     return not {"starved", "errors"} & set(measured.flags)
 
 
-def render(per_server: dict[str, list[Measured]], args: argparse.Namespace) -> str:
+def render(endpoint: str, per_server: dict[str, list[Measured]], args: argparse.Namespace) -> str:
     lines = [
-        f"Knob sweep: endpoint `{args.endpoint}`, wrk -t4 -c200 -d{args.duration}, "
+        f"Knob sweep: endpoint `{endpoint}`, wrk -t4 -c200 -d{args.duration}, "
         f"{args.rounds} round(s) per config (mean req/s).",
         "",
         "| Server | Default req/s | Best config | Best req/s | Default / best"
@@ -140,7 +146,9 @@ def render(per_server: dict[str, list[Measured]], args: argparse.Namespace) -> s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--servers", default=",".join(GRIDS), help="comma-separated servers")
-    parser.add_argument("--endpoint", default="health", help="endpoint to load (health)")
+    parser.add_argument(
+        "--endpoints", default="health", help="comma-separated endpoints to load (health)"
+    )
     parser.add_argument("--duration", default="10s", help="wrk duration per config (10s)")
     parser.add_argument(
         "--rounds", type=int, default=1, help="runs per config, averaged (1; one run varies ~12%%)"
@@ -153,17 +161,22 @@ def main() -> int:
         "--caddy", action="store_true", help="load every config through Caddy (<server>-caddy-*)"
     )
     args = parser.parse_args()
+    args.endpoints = args.endpoints.split(",")
     servers = args.servers.split(",")
     unknown = [server for server in servers if server not in GRIDS]
     if unknown:
         parser.error(f"unknown servers {unknown}; valid: {', '.join(GRIDS)}")
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    per_server: dict[str, list[Measured]] = {}
+    per_endpoint: dict[str, dict[str, list[Measured]]] = {name: {} for name in args.endpoints}
     for server in servers:
-        per_server[server] = [
-            read_measured(run_config(server, knobs, args), args.endpoint) for knobs in GRIDS[server]
-        ]
-    table = render(per_server, args)
+        for knobs in GRIDS[server]:
+            for endpoint, measured in read_measured(run_config(server, knobs, args)).items():
+                per_endpoint.setdefault(endpoint, {}).setdefault(server, []).append(measured)
+    table = "\n".join(
+        render(endpoint, per_server, args)
+        for endpoint, per_server in per_endpoint.items()
+        if per_server
+    )
     print(table)
     if args.output:
         args.output.write_text(table)
