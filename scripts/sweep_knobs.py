@@ -64,7 +64,7 @@ GRIDS: dict[str, list[dict[str, int] | None]] = {
     ],
     "uvicorn": [None, {"w": 2}, {"w": 6}],
     "hypercorn": [None, {"w": 2}, {"w": 6}],
-    "daphne": [None, {"i": 2}, {"i": 6}],
+    "daphne": [None, {"i": 2}, {"i": 6}, {"i": 8}],
 }
 KNOB_VARS = {"w": "app_server_workers", "t": "app_server_threads", "i": "app_server_instances"}
 
