@@ -13,6 +13,8 @@ BENCH_DURATION ?= 15s
 BENCH_ROUNDS ?= 2
 # Extra benchmark options, e.g. BENCH_ARGS="-e caddy=true" (through Caddy).
 BENCH_ARGS ?=
+# Knob sweep: every endpoint (health/async on ASGI servers only), 2 interleaved rounds of 10 s.
+SWEEP_ARGS ?= --endpoints health,health_sync,health_async,movies --rounds 2
 # inventory/lab-loadgen adds a load-generator container: wrk runs there, not on the target.
 INVENTORY ?= inventory/lab
 export PATH := $(BIN):$(PATH)
@@ -50,7 +52,7 @@ bench: lab ## Set up, bring up the lab, benchmark all six servers, write the rep
 		-e benchmark_rounds=$(BENCH_ROUNDS) $(BENCH_ARGS)
 
 sweep: lab ## Sweep each server's main knobs in the lab (scripts/sweep_knobs.py)
-	python scripts/sweep_knobs.py --output results/sweep.md
+	python scripts/sweep_knobs.py $(SWEEP_ARGS) --output results/sweep.md
 
 lab-destroy: setup ## Remove the lab containers
 	ansible-playbook -i $(INVENTORY) playbooks/lab_destroy.yml
