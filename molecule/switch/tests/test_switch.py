@@ -54,3 +54,13 @@ def test_new_server_owns_the_port(host: Host) -> None:
     new = host.ansible.get_variables()["server"]
     listener = host.check_output("ss -Hltnp 'sport = :8000'")
     assert new in listener, listener
+
+
+def test_no_app_server_unit_is_left_failed(host: Host) -> None:
+    # side_effect left switch_stale_failed_unit failed before switching; the switch forgets it.
+    stale = str(host.ansible.get_variables()["switch_stale_failed_unit"])
+    failed = host.check_output(
+        "systemctl list-units --all --state=failed --plain --no-legend --no-pager 'django-*'"
+    )
+    assert failed == "", failed
+    assert host.run(f"systemctl is-failed --quiet {stale}").rc != 0
