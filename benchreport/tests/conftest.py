@@ -1,19 +1,17 @@
-"""Shared fixtures. Run from the repository root: python -m pytest benchreport/tests"""
+"""Shared fixtures. Run `pytest benchreport/tests` from the repository root or `pytest` in
+benchreport/, with the package installed (pip install -e benchreport). pytest.ini makes
+benchreport/ the rootdir, and pytest puts it on sys.path for the `tests` package."""
 
 from __future__ import annotations
 
 import shutil
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # make `benchreport` importable without installing it
-    sys.path.insert(0, str(REPO_ROOT))
-
-from benchreport.tests.support.servers import RunningServer, running_server  # noqa: E402
+from tests.support.servers import RunningServer, running_server
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
@@ -26,29 +24,22 @@ def wrk_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def fair_server() -> Iterator[RunningServer]:
-    with running_server("fair") as server:
-        yield server
+def server_fixture(mode: str, scope: Literal["function", "module"]) -> Callable[[], object]:
+    """A fixture yielding a running test server of httpserver.py's ``mode``."""
+
+    @pytest.fixture(scope=scope, name=f"{mode}_server")
+    def fixture() -> Iterator[RunningServer]:
+        with running_server(mode) as server:
+            yield server
+
+    return fixture
 
 
-@pytest.fixture
-def starving_server() -> Iterator[RunningServer]:
-    # Function scope: a starving server's queue must not leak from one test into the next.
-    with running_server("starving") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def errors_server() -> Iterator[RunningServer]:
-    with running_server("errors") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def close_server() -> Iterator[RunningServer]:
-    with running_server("close") as server:
-        yield server
+fair_server = server_fixture("fair", "module")
+errors_server = server_fixture("errors", "module")
+close_server = server_fixture("close", "module")
+# Function scope: a starving server's queue must not leak from one test into the next.
+starving_server = server_fixture("starving", "function")
 
 
 @pytest.fixture

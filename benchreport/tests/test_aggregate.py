@@ -15,14 +15,14 @@ from benchreport.store import load_runs
 
 
 def rows_by_key(rows: list[Row]) -> dict[tuple[str, str], Row]:
-    return {(row.server, row.endpoint): row for row in rows}
+    return {(row.config.name, row.endpoint): row for row in rows}
 
 
 def test_runs_are_parsed(results_a: Path) -> None:
     runs = load_runs(results_a)
     assert len(runs) == 12
     assert {run.round for run in runs} == {1, 2}
-    assert {run.server for run in runs} == {"uwsgi", "gunicorn", "granian", "uvicorn"}
+    assert {run.config.server for run in runs} == {"uwsgi", "gunicorn", "granian", "uvicorn"}
     for run in runs:
         assert run.wrk.requests > 0
         assert run.wrk.rps == pytest.approx(run.wrk.requests / (run.wrk.duration_us / 1e6))
@@ -34,7 +34,9 @@ def test_rounds_are_combined(results_a: Path) -> None:
     runs = load_runs(results_a)
     rows = rows_by_key(aggregate(runs, Thresholds()))
     assert len(rows) == 6
-    gunicorn_runs = [run for run in runs if run.key == ("gunicorn", "ping")]
+    gunicorn_runs = [
+        run for run in runs if (run.config.server, run.endpoint) == ("gunicorn", "ping")
+    ]
     row = rows["gunicorn", "ping"]
     rps = [run.wrk.rps for run in gunicorn_runs]
     assert row.rounds == (1, 2)
@@ -64,10 +66,10 @@ def test_starving_and_erroring_configs_are_flagged_not_ranked(results_a: Path) -
     ping = [row for row in rows if row.endpoint == "ping"]
     ranking = rps_ranking(ping)
     assert [rank for rank, _ in ranking] == [1, 2, None, None]
-    assert {row.server for rank, row in ranking if rank is None} == {"uwsgi", "uvicorn"}
+    assert {row.config.name for rank, row in ranking if rank is None} == {"uwsgi", "uvicorn"}
     best = winner(ping)
     assert best is not None
-    assert best.server == "gunicorn"
+    assert best.config.name == "gunicorn"
     memory = memory_ranking(ping)
     assert all(row.ranked for rank, row in memory if rank is not None)
 
@@ -123,8 +125,11 @@ def test_error_rate_definition(results_a: Path) -> None:
 def test_rows_without_pss_are_not_ranked_on_memory(results_a: Path) -> None:
     runs = [run for run in load_runs(results_a) if run.endpoint == "db"]
     stripped = [
-        Run(**{**run.__dict__, "resources": None}) if run.server == "granian" else run
+        Run(**{**run.__dict__, "resources": None}) if run.config.server == "granian" else run
         for run in runs
     ]
     ranking = memory_ranking(aggregate(stripped, Thresholds()))
-    assert [(rank, row.server) for rank, row in ranking] == [(1, "gunicorn"), (None, "granian")]
+    assert [(rank, row.config.name) for rank, row in ranking] == [
+        (1, "gunicorn"),
+        (None, "granian"),
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchreport.schema import parse_host, parse_versions
-from benchreport.tests.support.servers import run_target_script
+from tests.support.servers import run_target_script
 
 
 def collect(tmp_path: Path, *args: str) -> tuple[dict[str, object], dict[str, object]]:

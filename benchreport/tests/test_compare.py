@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
 
-from benchreport.__main__ import main
-from benchreport.compare import delta_pct
+from benchreport.__main__ import EXIT_INPUT_ERROR, main
+from benchreport.comparison import delta_pct
 
 
 def test_compare_two_result_sets(
@@ -24,10 +25,10 @@ def test_compare_two_result_sets(
     )
     stdout = capsys.readouterr().out
     assert f"A = {results_a.name}" in stdout
-    assert "A vs B per server and endpoint" in stdout
+    assert "A vs B per config and endpoint" in stdout
 
     rows = list(csv.DictReader(io.StringIO((output / "compare.csv").read_text())))
-    by_key = {(row["server"], row["endpoint"]): row for row in rows}
+    by_key = {(row["config"], row["endpoint"]): row for row in rows}
     assert len(by_key) == 6  # the union of both sets
     gunicorn = by_key["gunicorn", "ping"]
     expected = (
@@ -56,3 +57,21 @@ def test_delta_pct() -> None:
     assert delta_pct(200.0, 100.0) == -50.0
     assert delta_pct(None, 1.0) is None
     assert delta_pct(0.0, 1.0) is None
+
+
+def test_configs_that_share_a_name_cannot_be_paired(
+    results_a: Path, results_b: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two configs of one set that differ only in interface have the same name."""
+    source = results_b / "runs" / "r1-granian-ping.json"
+    run = json.loads(source.read_text())
+    run["labels"]["interface"] = "wsgi"
+    (results_b / "runs" / "r1-granian-wsgi-ping.json").write_text(json.dumps(run))
+    assert main(["combine", str(results_a)]) == 0
+    assert main(["combine", str(results_b)]) == 0
+    code = main(["compare", str(results_a), str(results_b), "--output", str(tmp_path / "c")])
+    assert code == EXIT_INPUT_ERROR
+    assert (
+        f"{results_b / 'results.json'}: two configs named 'granian' on endpoint 'ping' "
+        "(asgi and wsgi)" in capsys.readouterr().err
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchreport.tests.support.servers import RunningServer, load_target_module, run_target_script
+from tests.support.servers import RunningServer, load_target_module, run_target_script
 
 probe = load_target_module("fairness_probe")
 

@@ -47,7 +47,7 @@ def test_no_run_files(results_a: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_run_file_not_json(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = results_a / "runs" / "r1-uwsgi-ping.json"
-    bad.write_text('{"schema_version": 1,')
+    bad.write_text('{"schema_version": 2,')
     code, err = run_cli(["combine", str(results_a)], capsys)
     assert code == EXIT_INPUT_ERROR
     assert f"{bad}: not valid JSON (line 1" in err
@@ -63,6 +63,15 @@ def drop_labels_server(document: dict[str, object]) -> None:
     labels = document["labels"]
     assert isinstance(labels, dict)
     del labels["server"]
+
+
+def set_labels(**values: object) -> Edit:
+    def edit(document: dict[str, object]) -> None:
+        labels = document["labels"]
+        assert isinstance(labels, dict)
+        labels.update(values)
+
+    return edit
 
 
 def set_impossible_fraction(document: dict[str, object]) -> None:
@@ -82,6 +91,28 @@ def set_impossible_fraction(document: dict[str, object]) -> None:
         (
             lambda document: document.update(schema_version=99),
             "runs/r1-uwsgi-ping.json: schema_version: unsupported schema version 99",
+        ),
+        (
+            lambda document: document.update(schema_version=1),
+            "runs/r1-uwsgi-ping.json: schema_version: unsupported schema version 1, "
+            "this tool reads version 2",
+        ),
+        (
+            set_labels(interface="cgi"),
+            "runs/r1-uwsgi-ping.json: labels.interface: expected one of wsgi, asgi, got 'cgi'",
+        ),
+        (
+            set_labels(proxy=""),
+            "runs/r1-uwsgi-ping.json: labels.proxy: expected a non-empty string or null, got ''",
+        ),
+        (
+            set_labels(overrides={"workers": 1.5}),
+            "runs/r1-uwsgi-ping.json: labels.overrides.workers: expected an integer or a string, "
+            "got 1.5",
+        ),
+        (
+            set_labels(knobs=["workers=2"]),
+            "runs/r1-uwsgi-ping.json: labels.knobs: expected an object or null, got ['workers=2']",
         ),
         (
             lambda document: document.update(kind="results"),
@@ -108,8 +139,30 @@ def test_duplicate_run(results_a: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, err = run_cli(["combine", str(results_a)], capsys)
     assert code == EXIT_INPUT_ERROR
     assert (
-        "duplicate run server=uwsgi endpoint=ping round=1, also in runs/r1-uwsgi-ping.json" in err
+        "duplicate run config=uwsgi (wsgi) endpoint=ping round=1, also in runs/r1-uwsgi-ping.json"
+        in err
     )
+
+
+def test_runs_of_other_overrides_are_not_duplicates(results_a: Path) -> None:
+    source = results_a / "runs" / "r1-uwsgi-ping.json"
+    copy = results_a / "runs" / "r1-uwsgi-w1-ping.json"
+    copy.write_text(source.read_text())
+    edit_json(copy, set_labels(overrides={"workers": 1}))
+    assert main(["combine", str(results_a)]) == 0
+
+
+def test_runs_of_other_knobs_are_duplicates(
+    results_a: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Knobs describe a config, they do not identify it: same choice, same identity."""
+    source = results_a / "runs" / "r1-uwsgi-ping.json"
+    copy = results_a / "runs" / "zz-copy.json"
+    copy.write_text(source.read_text())
+    edit_json(copy, set_labels(knobs={"workers": 4}))
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert "duplicate run config=uwsgi (wsgi) endpoint=ping round=1" in err
 
 
 def test_versions_without_servers(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,3 +197,11 @@ def test_malformed_results_json(results_a: Path, capsys: pytest.CaptureFixture[s
     code, err = run_cli(["render", str(results_a)], capsys)
     assert code == EXIT_INPUT_ERROR
     assert "results.json: runs: expected a non-empty list of runs" in err
+
+
+def test_sweep_manifest_without_its_command(
+    results_a: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (results_a / "sweep.json").write_text('{"project_commit": "0123abc"}')
+    assert main(["combine", str(results_a)]) == EXIT_INPUT_ERROR
+    assert "sweep.json: command: missing field" in capsys.readouterr().err

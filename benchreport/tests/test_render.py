@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from benchreport.__main__ import main
-from benchreport.aggregate import aggregate
-from benchreport.charts import render_charts
+from benchreport.charts import render_chart
 from benchreport.render_markdown import render_markdown
+from benchreport.report import build_report
 from benchreport.schema import SCHEMA_VERSION, Thresholds
 from benchreport.store import combine, load_results
 
@@ -42,8 +42,17 @@ def test_combine_writes_documented_results_json(results_a: Path) -> None:
     assert all(run["file"].startswith("runs/") for run in document["runs"])
     rounds = [run["labels"]["round"] for run in document["runs"]]
     assert rounds == sorted(rounds)  # round 1 first, as the sweep ran
-    summary = {(row["server"], row["endpoint"]): row for row in document["summary"]}
+    summary = {(row["config"]["name"], row["endpoint"]): row for row in document["summary"]}
     assert len(summary) == 6
+    assert summary["granian", "db"]["config"] == {
+        "name": "granian",
+        "server": "granian",
+        "interface": "asgi",
+        "proxy": None,
+        "overrides": {},
+        "knobs": {"workers": 1, "mode": "close"},
+    }
+    assert summary["granian", "db"]["config_descriptions"] == ["asgi workers=1 mode=close"]
     assert summary["uwsgi", "ping"]["flags"] == ["starved"]
     assert summary["uwsgi", "ping"]["ranked"] is False
     assert summary["gunicorn", "ping"]["ranked"] is True
@@ -86,9 +95,8 @@ def test_rendering_is_deterministic(results_a: Path) -> None:
     outputs = []
     for _ in range(2):
         combine(results_a, Thresholds(), created_at="2025-01-01T00:00:00Z")
-        result_set = load_results(results_a)
-        rows = aggregate(result_set.runs, result_set.thresholds)
-        outputs.append((render_markdown(result_set, rows), render_charts(rows)))
+        document = build_report(load_results(results_a))
+        outputs.append((render_markdown(document), [render_chart(c) for c in document.charts]))
     assert outputs[0] == outputs[1]
 
 
@@ -103,6 +111,10 @@ def test_csv_has_one_row_per_server_and_endpoint(rendered: tuple[Path, str]) -> 
     assert int(by_key["gunicorn", "ping"]["pss_peak_bytes"]) > 0
     assert by_key["uwsgi", "ping"]["study_rps"] == "1206"
     assert by_key["granian", "db"]["errors_read"] == "0"
+    granian = by_key["granian", "db"]
+    assert (granian["config"], granian["interface"], granian["proxy"]) == ("granian", "asgi", "")
+    assert json.loads(granian["overrides"]) == {}
+    assert json.loads(granian["knobs"]) == {"workers": 1, "mode": "close"}
     runs = list(csv.DictReader(io.StringIO((rendered[0] / "runs.csv").read_text())))
     assert len(runs) == 12
 
@@ -119,3 +131,53 @@ def test_html_is_self_contained(rendered: tuple[Path, str]) -> None:
     assert "@import" not in page
     assert '<tr class="flagged">' in page
     assert "Study req/s" in page
+
+
+def test_configs_of_one_server_are_shown_apart(
+    results_a: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server measured through a proxy and with overrides: one row per config, each named
+    from its fields, its Config column made from its knobs."""
+    for round_number in (1, 2):
+        source = results_a / "runs" / f"r{round_number}-gunicorn-ping.json"
+        run = json.loads(source.read_text())
+        run["labels"].update(proxy="caddy", overrides={"workers": 4, "threads": 2})
+        run["labels"]["knobs"].update(workers=4, threads=2)
+        (results_a / "runs" / f"r{round_number}-gunicorn-caddy-ping.json").write_text(
+            json.dumps(run)
+        )
+    assert main(["combine", str(results_a)]) == 0
+    assert main(["render", str(results_a)]) == 0
+    capsys.readouterr()
+    markdown = (results_a / "report.md").read_text()
+    ping_ranking = markdown.split("### Requests per second, endpoint `ping`")[1].split("###")[0]
+    assert "| gunicorn | wsgi workers=1 mode=fair |" in ping_ranking
+    assert (
+        "| gunicorn-caddy (threads=2, workers=4) | wsgi workers=4 mode=fair threads=2 via=caddy |"
+        in ping_ranking
+    )
+    rows = list(csv.DictReader(io.StringIO((results_a / "report.csv").read_text())))
+    caddy = next(row for row in rows if row["proxy"] == "caddy")
+    assert caddy["server"] == "gunicorn"
+    assert json.loads(caddy["overrides"]) == {"threads": 2, "workers": 4}
+    assert caddy["rounds"] == "2"
+
+
+def test_the_sweep_manifest_says_how_to_run_it_again(
+    results_a: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = 'ansible-playbook playbooks/benchmark.yml -e \'{"servers": ["uwsgi"]}\''
+    manifest = {"command": command, "project_commit": "0123abc", "rounds": 2}
+    (results_a / "sweep.json").write_text(json.dumps(manifest))
+    assert main(["combine", str(results_a)]) == 0
+    assert json.loads((results_a / "results.json").read_text())["sweep"] == manifest
+    assert main(["render", str(results_a)]) == 0
+    report = (results_a / "report.md").read_text()
+    assert f"- Run with: `{command}` (project commit 0123abc)" in report
+    assert "project commit 0123abc" in (results_a / "report.html").read_text()
+    capsys.readouterr()
+
+
+def test_a_report_without_a_manifest_says_nothing_of_it(rendered: tuple[Path, str]) -> None:
+    results_dir, _ = rendered
+    assert "Run with:" not in (results_dir / "report.md").read_text()

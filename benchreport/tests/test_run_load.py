@@ -10,14 +10,14 @@ import pytest
 
 from benchreport.aggregate import aggregate
 from benchreport.schema import Run, Thresholds, parse_run
-from benchreport.tests.support.servers import RunningServer, load_target_module, run_target_script
+from tests.support.servers import RunningServer, load_target_module, run_target_script
 
 
 def run_load(output: Path, url: str, *extra: str) -> tuple[int, str, str]:
     completed = run_target_script(
         "run_load.py",
         *("--output", str(output), "--url", url),
-        *("--server", "testserver", "--endpoint", "ping", "--round", "1"),
+        *("--server", "testserver", "--interface", "wsgi", "--endpoint", "ping", "--round", "1"),
         *("--threads", "2", "--connections", "8", "--duration", "1"),
         *("--probe-duration", "1", "--probe-timeout", "5"),
         *extra,
@@ -29,21 +29,41 @@ def load_run(path: Path) -> Run:
     return parse_run(json.loads(path.read_text()), path.name)
 
 
+def measure(tmp_path: Path, url: str, *extra: str) -> Run:
+    """A run that must succeed, read back from its run file."""
+    output = tmp_path / "run.json"
+    code, _, stderr = run_load(output, url, *extra)
+    assert code == 0, stderr
+    return load_run(output)
+
+
 def test_fair_run_end_to_end(wrk_path: str, fair_server: RunningServer, tmp_path: Path) -> None:
     output = tmp_path / "runs" / "r1-testserver-ping.json"
     code, stdout, stderr = run_load(
         output,
         fair_server.url("/ping/"),
         *("--pid", str(fair_server.pid), "--interval-ms", "100"),
-        *("--config", "asyncio, 1 process", "--label", "commit=abc123"),
+        *("--proxy", "caddy", "--overrides", '{"workers": 1}', "--label", "commit=abc123"),
+        *("--knobs", '{"workers": 1, "threads": 1, "http_mode": "asyncio"}'),
     )
     assert code == 0, stderr
     assert stdout.startswith("testserver/ping round 1: ")
     assert "answered 8/8 connections" in stdout
     document = json.loads(output.read_text())
     assert document["load"]["command"][0] == wrk_path
-    assert document["labels"]["extra"] == {"commit": "abc123"}
+    assert document["labels"] == {
+        "server": "testserver",
+        "interface": "wsgi",
+        "proxy": "caddy",
+        "overrides": {"workers": 1},
+        "knobs": {"workers": 1, "threads": 1, "http_mode": "asyncio"},
+        "endpoint": "ping",
+        "round": 1,
+        "extra": {"commit": "abc123"},
+    }
     run = load_run(output)
+    assert run.config.name == "testserver-caddy (workers=1)"
+    assert run.config.description == "wsgi workers=1 threads=1 http_mode=asyncio via=caddy"
     assert run.wrk.requests > 100
     assert run.wrk.errors.total == 0
     assert run.load.threads == 2
@@ -64,10 +84,7 @@ def test_fair_run_end_to_end(wrk_path: str, fair_server: RunningServer, tmp_path
 def test_starving_server_is_flagged(
     wrk_path: str, starving_server: RunningServer, tmp_path: Path
 ) -> None:
-    output = tmp_path / "starving.json"
-    code, _, stderr = run_load(output, starving_server.url("/"), "--probe", "before")
-    assert code == 0, stderr
-    run = load_run(output)
+    run = measure(tmp_path, starving_server.url("/"), "--probe", "before")
     # wrk alone sees a healthy server ...
     assert run.wrk.requests > 100
     assert run.wrk.errors.total == 0
@@ -83,15 +100,14 @@ def test_starving_server_is_flagged(
 def test_probe_off_and_no_sampler(
     wrk_path: str, fair_server: RunningServer, tmp_path: Path
 ) -> None:
-    output = tmp_path / "bare.json"
-    code, _, stderr = run_load(output, fair_server.url("/"), "--probe", "off")
-    assert code == 0, stderr
-    run = load_run(output)
+    run = measure(tmp_path, fair_server.url("/"), "--probe", "off")
     assert run.fairness is None
     assert run.resources is None
     (row,) = aggregate([run], Thresholds())
     assert row.flags == ("unprobed",)
     assert row.ranked
+    # Without --proxy, --overrides and --knobs: straight to the server, its catalog config.
+    assert (run.config.proxy, dict(run.config.overrides), dict(run.config.knobs)) == (None, {}, {})
 
 
 def test_missing_wrk_is_a_clear_error(tmp_path: Path) -> None:
@@ -128,6 +144,25 @@ def test_bad_arguments_exit_2(
 
 
 @pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--overrides", "{workers: 1}"), "argument --overrides: not valid JSON"),
+        (("--overrides", "[1]"), "argument --overrides: expected a JSON object, got '[1]'"),
+        (("--knobs", '{"workers": 1.5}'), "'workers': expected an integer or a string, got 1.5"),
+        (("--knobs", '{"debug": true}'), "'debug': expected an integer or a string, got true"),
+        (("--interface", "cgi"), "argument --interface: invalid choice: 'cgi'"),
+        (("--proxy", ""), "argument --proxy: expected a proxy name"),
+    ],
+)
+def test_bad_labels_are_usage_errors(tmp_path: Path, extra: tuple[str, ...], message: str) -> None:
+    code, _, stderr = run_load(tmp_path / "x.json", "http://127.0.0.1:1/", *extra)
+    assert code == 2
+    assert stderr.startswith("usage: run_load.py")
+    assert message in stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(
     ("given", "measured_rps", "expected"),
     [
         (2.0, 100.0, 2.0),  # an explicit duration wins
@@ -144,7 +179,7 @@ def test_automatic_probe_duration(
     args = run_load_module.parse_args(
         [
             *("--output", "x", "--url", "http://127.0.0.1/"),
-            *("--server", "s", "--endpoint", "e", "--round", "1"),
+            *("--server", "s", "--interface", "asgi", "--endpoint", "e", "--round", "1"),
             *("--probe-duration", str(given)),
         ]
     )

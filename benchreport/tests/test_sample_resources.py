@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchreport.tests.support.servers import (
+from tests.support.servers import (
     RunningServer,
     load_target_module,
     run_target_script,
@@ -228,7 +228,7 @@ def test_stopped_unit_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.skipif(
-    not os.path.exists("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    not Path("/sys/fs/cgroup/memory/memory.usage_in_bytes").exists(),
     reason="this host has no cgroup v1 memory hierarchy",
 )
 def test_real_cgroup_v1_root() -> None:

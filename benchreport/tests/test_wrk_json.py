@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchreport.schema import Ctx, parse_wrk
-from benchreport.tests.support.servers import TARGET_DIR, RunningServer
+from benchreport.jsonfields import Ctx
+from benchreport.schema import parse_wrk
+from tests.support.servers import TARGET_DIR, RunningServer
 
 LUA = TARGET_DIR / "wrk_json.lua"
 MARKER = "WRK_JSON "

@@ -1,10 +1,11 @@
 """Re-capture the committed fixtures in tests/fixtures/ from REAL wrk runs.
 
-    cd /work/main && /tmp/venv-report/bin/python -m benchreport.tests.support.capture_fixtures
+    cd /work/main/benchreport && ../.venv/bin/python -m tests.support.capture_fixtures
 
-Each "server" is one of the test servers in httpserver.py wearing a real server's name, so the
-report's study column and ordering are exercised; tests/fixtures/README.md says which is which.
-run_load.py drives real wrk, samples the test server by --pid and runs the fairness probe.
+Each "server" is one of the test servers in httpserver.py wearing a real server's name and
+interface, so the report's study column and ordering are exercised; its knobs say what it
+really is (one process, its mode). tests/fixtures/README.md says which is which. run_load.py
+drives real wrk, samples the test server by --pid and runs the fairness probe.
 """
 
 from __future__ import annotations
@@ -13,32 +14,42 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from benchreport.tests.support.servers import TARGET_DIR, TARGET_PYTHON, running_server
+from tests.support.servers import TARGET_DIR, TARGET_PYTHON, running_server
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 
-# (label, test server mode, endpoints): the modes give a fair, a starving, an erroring and a
-# connection-closing server.
+
+@dataclass(frozen=True)
+class StandIn:
+    """A test server standing in for an app server in the captured runs."""
+
+    server: str  # the app server's name it wears
+    interface: str
+    mode: str  # httpserver.py's mode: fair, starving, errors or close
+    endpoints: tuple[str, ...]
+
+
 SET_A = (
-    ("uwsgi", "starving", ("ping",)),
-    ("gunicorn", "fair", ("ping", "db")),
-    ("granian", "close", ("ping", "db")),
-    ("uvicorn", "errors", ("ping",)),
+    StandIn("uwsgi", "wsgi", "starving", ("ping",)),
+    StandIn("gunicorn", "wsgi", "fair", ("ping", "db")),
+    StandIn("granian", "asgi", "close", ("ping", "db")),
+    StandIn("uvicorn", "asgi", "errors", ("ping",)),
 )
 SET_B = (
-    ("uwsgi", "fair", ("ping",)),
-    ("gunicorn", "fair", ("ping", "db")),
-    ("granian", "close", ("ping",)),
-    ("uvicorn", "errors", ("ping",)),
+    StandIn("uwsgi", "wsgi", "fair", ("ping",)),
+    StandIn("gunicorn", "wsgi", "fair", ("ping", "db")),
+    StandIn("granian", "asgi", "close", ("ping",)),
+    StandIn("uvicorn", "asgi", "errors", ("ping",)),
 )
 
 
 def capture_run(
-    output: Path, server: str, mode: str, endpoint: str, *, round_number: int, connections: int
+    output: Path, stand_in: StandIn, endpoint: str, *, round_number: int, connections: int
 ) -> None:
-    with running_server(mode) as running:
+    with running_server(stand_in.mode) as running:
         command = [
             TARGET_PYTHON,
             str(TARGET_DIR / "run_load.py"),
@@ -47,13 +58,15 @@ def capture_run(
             "--url",
             running.url(f"/{endpoint}/"),
             "--server",
-            server,
+            stand_in.server,
+            "--interface",
+            stand_in.interface,
+            "--knobs",
+            json.dumps({"workers": 1, "mode": stand_in.mode}),
             "--endpoint",
             endpoint,
             "--round",
             str(round_number),
-            "--config",
-            f"test server, mode {mode}",
             "--threads",
             "2",
             "--connections",
@@ -71,25 +84,22 @@ def capture_run(
         ]
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
-            sys.exit(f"capture failed for {server}/{endpoint}: {completed.stderr}")
+            sys.exit(f"capture failed for {stand_in.server}/{endpoint}: {completed.stderr}")
         print(completed.stdout.strip())
 
 
-def capture_set(name: str, servers: tuple, rounds: int, connections: int, hostname: str) -> None:
+def capture_set(
+    name: str, stand_ins: tuple[StandIn, ...], rounds: int, connections: int, hostname: str
+) -> None:
     directory = FIXTURES_DIR / name
     shutil.rmtree(directory, ignore_errors=True)
     (directory / "runs").mkdir(parents=True)
     for round_number in range(1, rounds + 1):  # interleaved: every server, then again
-        for server, mode, endpoint_names in servers:
-            for endpoint in endpoint_names:
-                output = directory / "runs" / f"r{round_number}-{server}-{endpoint}.json"
+        for stand_in in stand_ins:
+            for endpoint in stand_in.endpoints:
+                output = directory / "runs" / f"r{round_number}-{stand_in.server}-{endpoint}.json"
                 capture_run(
-                    output,
-                    server,
-                    mode,
-                    endpoint,
-                    round_number=round_number,
-                    connections=connections,
+                    output, stand_in, endpoint, round_number=round_number, connections=connections
                 )
     subprocess.run(
         [
@@ -99,7 +109,7 @@ def capture_set(name: str, servers: tuple, rounds: int, connections: int, hostna
             str(directory / "host.json"),
             "--versions-output",
             str(directory / "versions.json"),
-            *(f"--server={server}" for server, _, _ in servers),
+            *(f"--server={stand_in.server}" for stand_in in stand_ins),
         ],
         check=True,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
-import importlib
+import importlib.util
 import os
 import select
 import socket
@@ -16,9 +17,12 @@ from pathlib import Path
 from types import ModuleType
 
 SUPPORT_DIR = Path(__file__).resolve().parent
-TARGET_DIR = SUPPORT_DIR.parents[1] / "target"
+REPO_ROOT = SUPPORT_DIR.parents[2]
+# The scripts the benchmark role copies to the target host.
+TARGET_DIR = REPO_ROOT / "roles" / "benchmark" / "files"
 # The target scripts must run on Debian 12's own python3 (stdlib only): use it when present.
-TARGET_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+TARGET_PYTHON = str(DEBIAN_PYTHON) if DEBIAN_PYTHON.exists() else sys.executable
 START_TIMEOUT_S = 10.0
 
 
@@ -101,8 +105,32 @@ def run_target_script(
     )
 
 
+def sibling_imports(path: Path) -> list[str]:
+    """The modules a target script imports that are other scripts of TARGET_DIR."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    return [name for name in names if (TARGET_DIR / f"{name}.py").exists()]
+
+
 def load_target_module(name: str) -> ModuleType:
-    """Import a target script (e.g. fairness_probe) as a module, for unit tests."""
-    if str(TARGET_DIR) not in sys.path:
-        sys.path.insert(0, str(TARGET_DIR))
-    return importlib.import_module(name)
+    """A target script (e.g. fairness_probe) loaded from its file as a module, for unit tests.
+
+    Registered in sys.modules under its bare name, as running it as a script would make it
+    importable, after the sibling scripts it imports (run_load imports fairness_probe)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = TARGET_DIR / f"{name}.py"
+    for sibling in sibling_imports(path):
+        load_target_module(sibling)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

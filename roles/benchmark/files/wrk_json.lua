@@ -46,6 +46,19 @@ local function json_object(pairs_list)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
+-- The pairs {name, encode(source[name])} for each name, in order; all null when not `present`.
+local function fields(source, names, encode, present)
+  local list = {}
+  for _, name in ipairs(names) do
+    local value = "null"
+    if present ~= false then
+      value = encode(source[name])
+    end
+    list[#list + 1] = { name, value }
+  end
+  return list
+end
+
 done = function(summary, latency, requests)
   local duration_s = summary.duration / 1000000
   local rps = nil
@@ -57,11 +70,8 @@ done = function(summary, latency, requests)
 
   -- With no completed request wrk's latency histogram is empty: its min is a sentinel and its
   -- percentiles meaningless, so report null rather than numbers that look real.
-  local latency_fields = {}
   local has_latency = summary.requests > 0
-  for _, name in ipairs({ "min", "mean", "stdev", "max" }) do
-    latency_fields[#latency_fields + 1] = { name, has_latency and json_number(latency[name]) or "null" }
-  end
+  local latency_fields = fields(latency, { "min", "mean", "stdev", "max" }, json_number, has_latency)
   for _, spec in ipairs(PERCENTILES) do
     local value = has_latency and json_number(latency:percentile(spec[2])) or "null"
     latency_fields[#latency_fields + 1] = { spec[1], value }
@@ -69,21 +79,14 @@ done = function(summary, latency, requests)
 
   -- "requests" is wrk's per-thread request rate, sampled every 100 ms.
   local has_rate = summary.requests > 0
-  local rate_fields = {}
-  for _, name in ipairs({ "mean", "stdev", "max" }) do
-    rate_fields[#rate_fields + 1] = { name, has_rate and json_number(requests[name]) or "null" }
-  end
+  local rate_fields = fields(requests, { "mean", "stdev", "max" }, json_number, has_rate)
+  local target_fields = fields(wrk, { "scheme", "host", "port", "method", "path" }, json_string)
+  local error_fields =
+    fields(summary.errors, { "connect", "read", "write", "status", "timeout" }, json_number)
 
-  local errors = summary.errors
   local document = json_object({
     { "format", json_string("wrk_json/1") },
-    { "target", json_object({
-      { "scheme", json_string(wrk.scheme) },
-      { "host", json_string(wrk.host) },
-      { "port", json_string(wrk.port) },
-      { "method", json_string(wrk.method) },
-      { "path", json_string(wrk.path) },
-    }) },
+    { "target", json_object(target_fields) },
     { "requests", json_number(summary.requests) },
     { "duration_us", json_number(summary.duration) },
     { "bytes", json_number(summary.bytes) },
@@ -91,13 +94,7 @@ done = function(summary, latency, requests)
     { "bytes_per_s", json_number(bytes_per_s) },
     { "latency_us", json_object(latency_fields) },
     { "thread_rps", json_object(rate_fields) },
-    { "errors", json_object({
-      { "connect", json_number(errors.connect) },
-      { "read", json_number(errors.read) },
-      { "write", json_number(errors.write) },
-      { "status", json_number(errors.status) },
-      { "timeout", json_number(errors.timeout) },
-    }) },
+    { "errors", json_object(error_fields) },
   })
 
   io.write("\n" .. MARKER .. document .. "\n")

@@ -3,8 +3,9 @@
 fairness probe; everything written as ONE run JSON (benchreport/SCHEMA.md, "Run file").
 
 Stdlib only (runs on the target with Debian 12's python3, as root). Needs wrk_json.lua,
-sample_resources.py and fairness_probe.py in the same directory (the playbook copies the
-whole benchreport/target/ folder).
+sample_resources.py and fairness_probe.py in the same directory (the benchmark role copies
+its whole files/ folder); run as a script, Python puts that directory first on sys.path,
+which is how the two imports below find their siblings.
 
 Order of one run:
 1. the sampler starts in a thread and takes its first sample (the server at rest);
@@ -33,13 +34,12 @@ import threading
 import time
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
 import fairness_probe
 import sample_resources
 
-SCHEMA_VERSION = 1
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA_VERSION = 2
+INTERFACES = ("wsgi", "asgi")
 WRK_MARKER = "WRK_JSON "
 WRK_DEFAULT_TIMEOUT_S = 2  # wrk's own default socket/request timeout
 WRK_GRACE_S = 30  # wrk is killed when it outlives its duration by this much
@@ -71,6 +71,29 @@ def parse_labels(pairs: list[str]) -> dict[str, str]:
             raise RunError(f"--label must be KEY=VALUE, got {pair!r}")
         labels[key] = value
     return labels
+
+
+def json_object(text: str) -> dict[str, int | str]:
+    """argparse type of --overrides and --knobs: a JSON object of integer or string values."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    for name, item in value.items():
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise argparse.ArgumentTypeError(
+                f"{name!r}: expected an integer or a string, got {json.dumps(item)}"
+            )
+    return value
+
+
+def proxy_name(text: str) -> str:
+    """argparse type of --proxy: a name; leaving the option out means no proxy."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a proxy name; leave --proxy out for none")
+    return text
 
 
 def utc_now() -> str:
@@ -183,6 +206,41 @@ def progress_line(run: dict[str, Any]) -> str:
     return text
 
 
+def run_labels(args: argparse.Namespace) -> dict[str, Any]:
+    """What the run measured (SCHEMA.md, run file labels), as given on the command line."""
+    return {
+        "server": args.server,
+        "interface": args.interface,
+        "proxy": args.proxy,
+        "overrides": args.overrides,
+        "knobs": args.knobs,
+        "endpoint": args.endpoint,
+        "round": args.round,
+        "extra": parse_labels(args.label),
+    }
+
+
+def start_sampling(
+    sampler: sample_resources.Sampler, limit_s: float, stop: threading.Event
+) -> threading.Thread:
+    """Sample in a thread until ``stop`` is set; return once the first sample is taken, so
+    that it shows the server before the load."""
+    first_sample = threading.Event()
+
+    def sample() -> None:
+        try:
+            sampler.run(limit_s, stop, ready=first_sample)
+        except Exception as error:  # a broken sampler must not lose the wrk result
+            sampler.note(f"sampler stopped early: {error!r}")
+        finally:
+            first_sample.set()
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    first_sample.wait(10)
+    return thread
+
+
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     duration_s = parse_seconds(args.duration, "--duration")
     if args.threads < 1 or args.connections < args.threads:
@@ -210,13 +268,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     run: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "run",
-        "labels": {
-            "server": args.server,
-            "endpoint": args.endpoint,
-            "round": args.round,
-            "config": args.config,
-            "extra": parse_labels(args.label),
-        },
+        "labels": run_labels(args),
         "started_at": utc_now(),
     }
     fairness = run_fairness(args, "before") if args.probe == "before" else None
@@ -224,19 +276,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     stop_sampling = threading.Event()
     sampler_thread = None
     if sampler is not None:
-        first_sample = threading.Event()
-
-        def sample() -> None:
-            try:
-                sampler.run(duration_s + WRK_GRACE_S + 10, stop_sampling, ready=first_sample)
-            except Exception as error:  # a broken sampler must not lose the wrk result
-                sampler.note(f"sampler stopped early: {error!r}")
-            finally:
-                first_sample.set()
-
-        sampler_thread = threading.Thread(target=sample, daemon=True)
-        sampler_thread.start()
-        first_sample.wait(10)  # the first sample shows the server before the load
+        sampler_thread = start_sampling(sampler, duration_s + WRK_GRACE_S + 10, stop_sampling)
     began = time.monotonic()
     stdout, stderr, exit_code, client = run_wrk(command, duration_s + WRK_GRACE_S)
     wall_s = time.monotonic() - began
@@ -276,25 +316,30 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     return run
 
 
-def write_json_atomic(path: str, document: dict[str, Any]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600
-    os.replace(handle.name, path)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run wrk + resource sampler + fairness probe.")
     parser.add_argument("--output", required=True, help="run JSON to write")
     parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT/PATH to load")
     labels = parser.add_argument_group("labels")
-    labels.add_argument("--server", required=True, help="server name, e.g. uwsgi")
+    labels.add_argument("--server", required=True, help="the server's catalog name, e.g. uwsgi")
+    labels.add_argument("--interface", required=True, choices=INTERFACES)
+    labels.add_argument(
+        "--proxy", type=proxy_name, help="proxy the load went through, e.g. caddy (none)"
+    )
+    labels.add_argument(
+        "--overrides",
+        type=json_object,
+        default={},
+        help='knobs the caller set, a JSON object such as {"workers": 1} ({}: none)',
+    )
+    labels.add_argument(
+        "--knobs",
+        type=json_object,
+        default={},
+        help="the settings the server resolved and ran with, JSON object ({})",
+    )
     labels.add_argument("--endpoint", required=True, help="endpoint name, e.g. ping")
     labels.add_argument("--round", type=int, required=True, help="round number, from 1")
-    labels.add_argument("--config", default="", help="one-line config summary of the server")
     labels.add_argument(
         "--label", action="append", default=[], help="extra KEY=VALUE label (repeatable)"
     )
@@ -333,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as error:
         print(f"run_load: {error}", file=sys.stderr)
         return error.exit_code
-    write_json_atomic(args.output, run)
+    fairness_probe.write_json(run, args.output)
     print(progress_line(run), flush=True)
     return 0
 

@@ -24,7 +24,9 @@ STUDY_CAPTION = (
     "Shown for reference only; they are not results of this run."
 )
 
-# Keyed by our server names; "granian" was measured by the study with its ASGI interface.
+# Keyed by our servers' catalog names, in the study's ranking order, which is also the order
+# servers are shown in. The one place in this package that names servers. "granian" was
+# measured by the study with its ASGI interface.
 STUDY_FIGURES: dict[str, StudyFigure] = {
     "uwsgi": StudyFigure("uWSGI", 1206, 58),
     "gunicorn": StudyFigure("Gunicorn", 740, 430),
@@ -34,25 +36,13 @@ STUDY_FIGURES: dict[str, StudyFigure] = {
     "hypercorn": StudyFigure("Hypercorn", 168, 300),
 }
 
-# Display order for tables that are not rankings: the study's order, then others by name.
-SERVER_ORDER = ("uwsgi", "gunicorn", "granian", "uvicorn", "hypercorn", "daphne")
-
 
 def study_figure(server: str) -> StudyFigure | None:
-    """The study's figure for a server name such as ``uwsgi`` or ``granian-wsgi``."""
-    name = server.lower()
-    if name in STUDY_FIGURES:
-        return STUDY_FIGURES[name]
-    for separator in ("-", "_", "@", "."):
-        base = name.split(separator, 1)[0]
-        if base in STUDY_FIGURES:
-            return STUDY_FIGURES[base]
-    return None
+    """The study's figure for a server's catalog name (``Config.server``), if it measured it."""
+    return STUDY_FIGURES.get(server)
 
 
-def server_sort_key(server: str) -> tuple[int, str]:
-    name = server.lower()
-    for index, known in enumerate(SERVER_ORDER):
-        if name == known or name.startswith(known):
-            return (index, name)
-    return (len(SERVER_ORDER), name)
+def server_display_key(server: str) -> tuple[int, str]:
+    """Sort key for showing servers: the study's order first, then others by name."""
+    order = list(STUDY_FIGURES)
+    return (order.index(server) if server in STUDY_FIGURES else len(order), server)

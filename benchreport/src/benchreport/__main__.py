@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from benchreport.aggregate import aggregate
-from benchreport.schema import InputError, Thresholds
+from benchreport.aggregate import display_key
+from benchreport.document import Document
+from benchreport.jsonfields import InputError
+from benchreport.schema import Thresholds
 from benchreport.store import combine, load_results
 
 EXIT_INPUT_ERROR = 2
@@ -21,53 +24,42 @@ def cmd_combine(args: argparse.Namespace) -> int:
         min_answered_fraction=args.min_answered_fraction, max_error_rate=args.max_error_rate
     )
     target, result_set = combine(Path(args.results_dir), thresholds)
-    servers = sorted({run.server for run in result_set.runs})
+    configs = sorted({run.config for run in result_set.runs}, key=display_key)
     rounds = sorted({run.round for run in result_set.runs})
     print(
-        f"combined {len(result_set.runs)} runs ({len(servers)} servers: {', '.join(servers)}; "
+        f"combined {len(result_set.runs)} runs ({len(configs)} configs: "
+        f"{', '.join(config.name for config in configs)}; "
         f"rounds {', '.join(map(str, rounds))}) into {target}"
     )
     return 0
 
 
+def publish(document: Document, output_dir: Path) -> int:
+    """Write the document's files and print its console part and where the files went."""
+    # Imported here so that `combine` works without matplotlib and jinja2.
+    from benchreport.output import write_document
+    from benchreport.render_text import render_text
+
+    write_document(document, output_dir)
+    print(render_text(document))
+    stem = output_dir / document.file_stem
+    print(f"\n{document.file_stem}: {stem}.md, {stem}.html")
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    # Imported here so that `combine` works without matplotlib.
-    from benchreport.charts import render_charts
-    from benchreport.render_csv import render_report_csv, render_runs_csv
-    from benchreport.render_html import render_html
-    from benchreport.render_markdown import render_markdown
-    from benchreport.tables import ranking_text
+    from benchreport.report import build_report
 
     results_dir = Path(args.results_dir)
-    result_set = load_results(results_dir)
-    output_dir = Path(args.output) if args.output else results_dir
-    rows = aggregate(result_set.runs, result_set.thresholds)
-    charts = render_charts(rows)
-    charts_dir = output_dir / "charts"
-    charts_dir.mkdir(parents=True, exist_ok=True)
-    for name, png in charts:
-        (charts_dir / name).write_bytes(png)
-    chart_paths = [f"charts/{name}" for name, _ in charts]
-    (output_dir / "report.md").write_text(
-        render_markdown(result_set, rows, chart_paths), encoding="utf-8"
-    )
-    (output_dir / "report.csv").write_text(render_report_csv(rows), encoding="utf-8")
-    (output_dir / "runs.csv").write_text(render_runs_csv(result_set.runs), encoding="utf-8")
-    (output_dir / "report.html").write_text(render_html(result_set, rows, charts), encoding="utf-8")
-    print(ranking_text(rows))
-    print(f"\nreport: {output_dir / 'report.md'}, {output_dir / 'report.html'}")
-    return 0
+    document = build_report(load_results(results_dir))
+    return publish(document, Path(args.output) if args.output else results_dir)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from benchreport.compare import render_compare
+    from benchreport.comparison import build_comparison
 
-    set_a = load_results(Path(args.dir_a))
-    set_b = load_results(Path(args.dir_b))
-    output_dir = Path(args.output)
-    print(render_compare(set_a, set_b, output_dir))
-    print(f"\ncomparison: {output_dir / 'compare.md'}, {output_dir / 'compare.html'}")
-    return 0
+    document = build_comparison(load_results(Path(args.dir_a)), load_results(Path(args.dir_b)))
+    return publish(document, Path(args.output))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except InputError as error:
         print(f"benchreport: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -1,118 +1,33 @@
 """Typed views of the JSON documents (SCHEMA.md is the prose twin of this module).
 
 Parsing is strict where a wrong value would corrupt a ranking and every error names the file
-and the field, e.g. ``runs/uwsgi-ping-r1.json: wrk.errors.read: expected an integer, got 'x'``.
+and the field (jsonfields.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+from benchreport.config import INTERFACES, Config, Knobs
+from benchreport.jsonfields import (
+    Ctx,
+    JsonObject,
+    opt_int,
+    opt_num,
+    opt_obj,
+    opt_str,
+    opt_text,
+    req_int,
+    req_num,
+    req_obj,
+    req_str,
+    scalar_map,
+    str_map,
+)
 
-JsonObject = dict[str, object]
-
-
-class InputError(Exception):
-    """A missing or malformed input file; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """Where a value comes from: a file and a dotted path inside it."""
-
-    source: str
-    path: str = ""
-
-    def child(self, key: str | int) -> Ctx:
-        step = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.path else key)
-        return Ctx(self.source, self.path + step)
-
-    def error(self, problem: str) -> InputError:
-        where = f"{self.source}: {self.path}" if self.path else self.source
-        return InputError(f"{where}: {problem}")
-
-
-def _get(obj: JsonObject, key: str, ctx: Ctx) -> object:
-    if key not in obj:
-        raise ctx.child(key).error("missing field")
-    return obj[key]
-
-
-def req_obj(obj: JsonObject, key: str, ctx: Ctx) -> JsonObject:
-    value = _get(obj, key, ctx)
-    if not isinstance(value, dict):
-        raise ctx.child(key).error(f"expected an object, got {value!r}")
-    return value
-
-
-def opt_obj(obj: JsonObject, key: str, ctx: Ctx) -> JsonObject | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ctx.child(key).error(f"expected an object or null, got {value!r}")
-    return value
-
-
-def opt_num(obj: JsonObject, key: str, ctx: Ctx) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.child(key).error(f"expected a number or null, got {value!r}")
-    return float(value)
-
-
-def req_num(obj: JsonObject, key: str, ctx: Ctx) -> float:
-    value = _get(obj, key, ctx)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.child(key).error(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def req_int(obj: JsonObject, key: str, ctx: Ctx) -> int:
-    value = _get(obj, key, ctx)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.child(key).error(f"expected an integer, got {value!r}")
-    return value
-
-
-def opt_int(obj: JsonObject, key: str, ctx: Ctx) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.child(key).error(f"expected an integer or null, got {value!r}")
-    return value
-
-
-def req_str(obj: JsonObject, key: str, ctx: Ctx, allow_empty: bool = False) -> str:
-    value = _get(obj, key, ctx)
-    if not isinstance(value, str) or (not allow_empty and not value):
-        raise ctx.child(key).error(f"expected a non-empty string, got {value!r}")
-    return value
-
-
-def opt_str(obj: JsonObject, key: str, ctx: Ctx) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ctx.child(key).error(f"expected a string or null, got {value!r}")
-    return value
-
-
-def str_map(obj: JsonObject, key: str, ctx: Ctx) -> dict[str, str | None]:
-    """An object of string (or null) values, e.g. package versions; missing means empty."""
-    value = obj.get(key, {})
-    if not isinstance(value, dict):
-        raise ctx.child(key).error(f"expected an object, got {value!r}")
-    for name, item in value.items():
-        if item is not None and not isinstance(item, str | int | float):
-            raise ctx.child(key).child(name).error(f"expected a string, got {item!r}")
-    return {name: None if item is None else str(item) for name, item in value.items()}
-
+# Version 2: structured labels (server, interface, proxy, overrides, knobs) in place of
+# version 1's one server string.
+SCHEMA_VERSION = 2
 
 # ---------------------------------------------------------------------------------------------
 # Run file
@@ -225,10 +140,9 @@ class Fairness:
 @dataclass(frozen=True)
 class Run:
     source: str
-    server: str
+    config: Config
     endpoint: str
     round: int
-    config: str
     extra: dict[str, str | None]
     started_at: str
     load: LoadSettings
@@ -240,25 +154,32 @@ class Run:
     document: JsonObject = field(repr=False, compare=False)
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.server, self.endpoint)
+    def key(self) -> tuple[Config, str]:
+        """What the rounds of one measurement share: the config and the endpoint."""
+        return (self.config, self.endpoint)
 
 
-def _check_kind(document: JsonObject, kind: str, ctx: Ctx) -> None:
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ctx.child("schema_version").error(
-            f"unsupported schema version {version!r}, this tool reads {SCHEMA_VERSION}"
-        )
-    if document.get("kind") != kind:
-        raise ctx.child("kind").error(f"expected {kind!r}, got {document.get('kind')!r}")
-
-
-def parse_run(document: object, source: str) -> Run:
+def top_level(document: object, source: str, kind: str | None = None) -> tuple[JsonObject, Ctx]:
+    """A file's top-level object and where it comes from; for the documents that carry them
+    (``kind`` given), their schema version and kind are checked too."""
     ctx = Ctx(source)
     if not isinstance(document, dict):
         raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
-    _check_kind(document, "run", ctx)
+    if kind is None:
+        return document, ctx
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ctx.child("schema_version").error(
+            f"unsupported schema version {version!r}, this tool reads version {SCHEMA_VERSION} "
+            "(SCHEMA.md); re-run the benchmark with the current run_load.py"
+        )
+    if document.get("kind") != kind:
+        raise ctx.child("kind").error(f"expected {kind!r}, got {document.get('kind')!r}")
+    return document, ctx
+
+
+def parse_run(json_value: object, source: str) -> Run:
+    document, ctx = top_level(json_value, source, "run")
 
     labels_ctx = ctx.child("labels")
     labels = req_obj(document, "labels", ctx)
@@ -266,36 +187,51 @@ def parse_run(document: object, source: str) -> Run:
     if round_number < 1:
         raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
 
-    load_ctx = ctx.child("load")
-    load_doc = req_obj(document, "load", ctx)
-    load = LoadSettings(
-        url=req_str(load_doc, "url", load_ctx),
-        threads=req_int(load_doc, "threads", load_ctx),
-        connections=req_int(load_doc, "connections", load_ctx),
-        duration_s=req_int(load_doc, "duration_s", load_ctx),
-        timeout_s=opt_num(load_doc, "timeout_s", load_ctx),
-        client_cpus=opt_str(load_doc, "client_cpus", load_ctx) or None,
-    )
-
     client = opt_obj(document, "client", ctx) or {}
     resources_doc = opt_obj(document, "resources", ctx)
     fairness_doc = opt_obj(document, "fairness", ctx)
     extra = str_map(labels, "extra", labels_ctx)
     return Run(
         source=source,
-        server=req_str(labels, "server", labels_ctx),
+        config=parse_config(labels, labels_ctx),
         endpoint=req_str(labels, "endpoint", labels_ctx),
         round=round_number,
-        config=opt_str(labels, "config", labels_ctx) or "",
         extra=extra,
         started_at=req_str(document, "started_at", ctx),
-        load=load,
+        load=parse_load(req_obj(document, "load", ctx), ctx.child("load")),
         wrk=parse_wrk(req_obj(document, "wrk", ctx), ctx.child("wrk")),
         client_cpu_s=opt_num(client, "cpu_s", ctx.child("client")),
         host_cpus=opt_int(document, "host_cpus", ctx),
         resources=parse_resources(resources_doc, ctx.child("resources")) if resources_doc else None,
         fairness=parse_fairness(fairness_doc, ctx.child("fairness")) if fairness_doc else None,
         document=document,
+    )
+
+
+def parse_load(doc: JsonObject, ctx: Ctx) -> LoadSettings:
+    return LoadSettings(
+        url=req_str(doc, "url", ctx),
+        threads=req_int(doc, "threads", ctx),
+        connections=req_int(doc, "connections", ctx),
+        duration_s=req_int(doc, "duration_s", ctx),
+        timeout_s=opt_num(doc, "timeout_s", ctx),
+        client_cpus=opt_str(doc, "client_cpus", ctx) or None,
+    )
+
+
+def parse_config(labels: JsonObject, ctx: Ctx) -> Config:
+    """A run's config from its labels (server, interface, proxy, overrides, knobs)."""
+    interface = req_str(labels, "interface", ctx)
+    if interface not in INTERFACES:
+        raise ctx.child("interface").error(
+            f"expected one of {', '.join(INTERFACES)}, got {interface!r}"
+        )
+    return Config(
+        server=req_str(labels, "server", ctx),
+        interface=interface,
+        proxy=opt_text(labels, "proxy", ctx),
+        overrides=Knobs(scalar_map(labels, "overrides", ctx)),
+        knobs=Knobs(scalar_map(labels, "knobs", ctx)),
     )
 
 
@@ -349,15 +285,19 @@ def parse_fairness(doc: JsonObject, ctx: Ctx) -> Fairness:
     fraction = req_num(doc, "answered_fraction", ctx)
     if not 0.0 <= fraction <= 1.0:
         raise ctx.child("answered_fraction").error(f"expected 0..1, got {fraction}")
+
+    def answer_count(key: str) -> int:
+        return req_int(answers, key, answers_ctx)
+
     return Fairness(
         connections=req_int(doc, "connections", ctx),
         opened=req_int(doc, "opened", ctx),
         answered_connections=req_int(doc, "answered_connections", ctx),
         answered_fraction=fraction,
-        answers_total=req_int(answers, "total", answers_ctx),
-        answers_min=req_int(answers, "min", answers_ctx),
-        answers_p50=req_int(answers, "p50", answers_ctx),
-        answers_max=req_int(answers, "max", answers_ctx),
+        answers_total=answer_count("total"),
+        answers_min=answer_count("min"),
+        answers_p50=answer_count("p50"),
+        answers_max=answer_count("max"),
         answers_cv=opt_num(answers, "cv", answers_ctx),
         answers_gini=req_num(answers, "gini", answers_ctx),
         non_2xx=req_int(doc, "non_2xx", ctx),
@@ -389,10 +329,8 @@ class Versions:
     packages: dict[str, str | None]
 
 
-def parse_host(document: object, source: str) -> HostFacts:
-    ctx = Ctx(source)
-    if not isinstance(document, dict):
-        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
+def parse_host(json_value: object, source: str) -> HostFacts:
+    document, ctx = top_level(json_value, source)
     vcpus = req_int(document, "vcpus", ctx)
     if vcpus < 1:
         raise ctx.child("vcpus").error(f"expected >= 1, got {vcpus}")
@@ -407,20 +345,18 @@ def parse_host(document: object, source: str) -> HostFacts:
     )
 
 
-def parse_versions(document: object, source: str) -> Versions:
-    ctx = Ctx(source)
-    if not isinstance(document, dict):
-        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
-    servers = str_map(document, "servers", ctx)
-    if not servers:
-        raise ctx.child("servers").error("expected at least one server package version")
-    return Versions(
+def parse_versions(json_value: object, source: str) -> Versions:
+    document, ctx = top_level(json_value, source)
+    versions = Versions(
         python=req_str(document, "python", ctx),
         django=req_str(document, "django", ctx),
         wrk=req_str(document, "wrk", ctx),
-        servers=servers,
+        servers=str_map(document, "servers", ctx),
         packages=str_map(document, "packages", ctx),
     )
+    if not versions.servers:
+        raise ctx.child("servers").error("expected at least one server package version")
+    return versions
 
 
 @dataclass(frozen=True)
@@ -456,6 +392,21 @@ def validate_thresholds(thresholds: Thresholds, ctx: Ctx) -> None:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """What the playbook was asked to run (sweep.json): how to run it again, from which commit."""
+
+    command: str
+    project_commit: str
+
+
+def parse_sweep(doc: JsonObject, ctx: Ctx) -> Sweep:
+    return Sweep(
+        command=req_str(doc, "command", ctx),
+        project_commit=req_str(doc, "project_commit", ctx),
+    )
+
+
+@dataclass(frozen=True)
 class ResultSet:
     """A combined results.json: one benchmark sweep on one host."""
 
@@ -466,13 +417,11 @@ class ResultSet:
     versions: Versions
     thresholds: Thresholds
     runs: tuple[Run, ...]
+    sweep: Sweep | None = None
 
 
-def parse_results(document: object, source: str) -> ResultSet:
-    ctx = Ctx(source)
-    if not isinstance(document, dict):
-        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
-    _check_kind(document, "results", ctx)
+def parse_results(json_value: object, source: str) -> ResultSet:
+    document, ctx = top_level(json_value, source, "results")
     runs_doc = document.get("runs")
     if not isinstance(runs_doc, list) or not runs_doc:
         raise ctx.child("runs").error("expected a non-empty list of runs")
@@ -480,6 +429,7 @@ def parse_results(document: object, source: str) -> ResultSet:
     for index, run_doc in enumerate(runs_doc):
         name = run_doc.get("file", f"runs[{index}]") if isinstance(run_doc, dict) else index
         runs.append(parse_run(run_doc, f"{source} (run {name})"))
+    sweep_doc = opt_obj(document, "sweep", ctx)
     return ResultSet(
         source=source,
         label=req_str(document, "label", ctx),
@@ -488,4 +438,5 @@ def parse_results(document: object, source: str) -> ResultSet:
         versions=parse_versions(req_obj(document, "versions", ctx), f"{source} (versions)"),
         thresholds=parse_thresholds(req_obj(document, "thresholds", ctx), ctx.child("thresholds")),
         runs=tuple(runs),
+        sweep=parse_sweep(sweep_doc, ctx.child("sweep")) if sweep_doc else None,
     )

@@ -23,13 +23,13 @@ Targets (several of a kind are summed, e.g. Daphne's N instances):
 Both cgroup v2 (unified) and v1 (memory, cpuacct and name=systemd hierarchies) are handled.
 
 Stops when --duration elapses, when --stop-file appears, or on SIGTERM/SIGINT, and then writes
-one JSON object (see benchreport/SCHEMA.md, "resources").
+one JSON object (see benchreport/SCHEMA.md, "resources"). Needs fairness_probe.py in the same
+directory (its JSON writer).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -38,6 +38,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import fairness_probe
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 PROC_ROOT = "/proc"
@@ -466,12 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop_event.set())
     sampler.run(args.duration, stop_event, args.stop_file)
-    text = json.dumps(sampler.result(), indent=2)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    else:
-        print(text)
+    fairness_probe.write_json(sampler.result(), args.output)
     return 0
 
 

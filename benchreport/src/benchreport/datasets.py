@@ -1,42 +1,39 @@
-"""report.csv (one row per server x endpoint) and runs.csv (one row per run).
-
-Units are in the column names; an empty cell means "not measured".
-"""
+"""The report's CSV files as data: report.csv (one row per config x endpoint) and runs.csv
+(one row per run). Units are in the column names; None means "not measured"."""
 
 from __future__ import annotations
 
-import csv
-import io
-import math
+import json
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from benchreport.aggregate import Row
+from benchreport.config import Config
+from benchreport.document import Cell, Dataset
 from benchreport.schema import ERROR_KINDS, Run
 from benchreport.study import study_figure
 
-Cell = str | int | float | None
+T = TypeVar("T")
 
 
-def cell(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if math.isfinite(value) else ""
-    return str(value)
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
-def write_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([cell(value) for value in row] for row in rows)
-    return buffer.getvalue()
-
+# A config in columns of its own, so that a reader filters on them rather than parsing a name;
+# overrides and knobs as JSON objects.
+CONFIG_COLUMNS: tuple[tuple[str, Callable[[Config], Cell]], ...] = (
+    ("config", lambda config: config.name),
+    ("server", lambda config: config.server),
+    ("interface", lambda config: config.interface),
+    ("proxy", lambda config: config.proxy),
+    ("overrides", lambda config: _json(dict(config.overrides))),
+    ("knobs", lambda config: _json(dict(config.knobs))),
+)
 
 REPORT_COLUMNS: tuple[tuple[str, Callable[[Row], Cell]], ...] = (
     ("endpoint", lambda row: row.endpoint),
-    ("server", lambda row: row.server),
-    ("config", lambda row: "; ".join(row.configs)),
+    *((name, lambda row, get=get: get(row.config)) for name, get in CONFIG_COLUMNS),
     ("rounds", lambda row: len(row.rounds)),
     ("ranked", lambda row: "yes" if row.ranked else "no"),
     ("flags", lambda row: " ".join(row.flags)),
@@ -65,21 +62,18 @@ REPORT_COLUMNS: tuple[tuple[str, Callable[[Row], Cell]], ...] = (
     ("answered_connections_min", lambda row: row.answered_connections_min),
     ("answered_fraction_min", lambda row: row.answered_fraction_min),
     ("answers_gini_max", lambda row: row.answers_gini_max),
-    ("study_rps", lambda row: getattr(study_figure(row.server), "rps", None)),
-    ("study_memory_mb_rss_sum", lambda row: getattr(study_figure(row.server), "memory_mb", None)),
+    ("study_rps", lambda row: getattr(study_figure(row.config.server), "rps", None)),
+    (
+        "study_memory_mb_rss_sum",
+        lambda row: getattr(study_figure(row.config.server), "memory_mb", None),
+    ),
 )
-
-
-def _pss(run: Run) -> Cell:
-    return run.resources.pss_peak_bytes if run.resources else None
-
 
 RUN_COLUMNS: tuple[tuple[str, Callable[[Run], Cell]], ...] = (
     ("file", lambda run: run.source),
     ("round", lambda run: run.round),
-    ("server", lambda run: run.server),
+    *((name, lambda run, get=get: get(run.config)) for name, get in CONFIG_COLUMNS),
     ("endpoint", lambda run: run.endpoint),
-    ("config", lambda run: run.config),
     ("started_at", lambda run: run.started_at),
     ("threads", lambda run: run.load.threads),
     ("connections", lambda run: run.load.connections),
@@ -94,7 +88,7 @@ RUN_COLUMNS: tuple[tuple[str, Callable[[Run], Cell]], ...] = (
         for kind in ERROR_KINDS
     ),
     ("error_rate", lambda run: run.wrk.error_rate),
-    ("pss_peak_bytes", _pss),
+    ("pss_peak_bytes", lambda run: run.resources.pss_peak_bytes if run.resources else None),
     ("rss_sum_peak_bytes", lambda run: run.resources.rss_peak_bytes if run.resources else None),
     ("cgroup_peak_bytes", lambda run: run.resources.cgroup_peak_bytes if run.resources else None),
     ("server_cpu_s", lambda run: run.resources.server_cpu_s if run.resources else None),
@@ -104,15 +98,19 @@ RUN_COLUMNS: tuple[tuple[str, Callable[[Run], Cell]], ...] = (
 )
 
 
-def render_report_csv(rows: Sequence[Row]) -> str:
-    return write_csv(
-        [name for name, _ in REPORT_COLUMNS],
-        [[getter(row) for _, getter in REPORT_COLUMNS] for row in rows],
+def dataset(
+    file_name: str, columns: Sequence[tuple[str, Callable[[T], Cell]]], items: Sequence[T]
+) -> Dataset:
+    return Dataset(
+        file_name=file_name,
+        columns=tuple(name for name, _ in columns),
+        rows=tuple(tuple(get(item) for _, get in columns) for item in items),
     )
 
 
-def render_runs_csv(runs: Sequence[Run]) -> str:
-    return write_csv(
-        [name for name, _ in RUN_COLUMNS],
-        [[getter(run) for _, getter in RUN_COLUMNS] for run in runs],
-    )
+def report_dataset(rows: Sequence[Row]) -> Dataset:
+    return dataset("report.csv", REPORT_COLUMNS, rows)
+
+
+def runs_dataset(runs: Sequence[Run]) -> Dataset:
+    return dataset("runs.csv", RUN_COLUMNS, runs)

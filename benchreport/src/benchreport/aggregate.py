@@ -1,4 +1,4 @@
-"""Combine the runs of each server x endpoint across rounds, flag what cannot be trusted, rank.
+"""Combine the runs of each config x endpoint across rounds, flag what cannot be trusted, rank.
 
 A config is flagged, listed, and never ranked as a winner when
 - ``starved``: the fairness probe saw a smaller answered fraction of its connections than
@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
+from benchreport.config import Config
 from benchreport.schema import ERROR_KINDS, Run, Thresholds
-from benchreport.study import server_sort_key
+from benchreport.study import server_display_key
 
 DISQUALIFYING_FLAGS = frozenset({"starved", "errors"})
 
 
 @dataclass(frozen=True)
 class Row:
-    """One server x endpoint over all its rounds. Latencies in ms, memory in bytes."""
+    """One config x endpoint over all its rounds. Latencies in ms, memory in bytes."""
 
-    server: str
+    config: Config  # identity shared by every round; knobs as in the first round
     endpoint: str
-    configs: tuple[str, ...]
+    # Config.description of the rounds, distinct: one unless the knobs differed between rounds.
+    config_descriptions: tuple[str, ...]
     rounds: tuple[int, ...]
     settings: tuple[str, ...]
     rps_mean: float
@@ -64,9 +66,15 @@ class Row:
         return not DISQUALIFYING_FLAGS.intersection(self.flags)
 
     def to_json(self) -> dict[str, object]:
-        document = asdict(self)
+        document = {item.name: getattr(self, item.name) for item in fields(self)}
+        document["config"] = {"name": self.config.name, **self.config.to_json()}
         document["ranked"] = self.ranked
         return document
+
+
+def display_key(config: Config) -> tuple[int, str, str, str]:
+    """Configs in display order: by server (the study's order, then by name), then by name."""
+    return (*server_display_key(config.server), config.name, config.interface)
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -138,9 +146,9 @@ def aggregate_group(runs: list[Run], thresholds: Thresholds) -> Row:
 
     notes = sorted({note for item in resources for note in item.notes})
     return Row(
-        server=first.server,
+        config=first.config,
         endpoint=first.endpoint,
-        configs=tuple(sorted({run.config for run in runs if run.config})),
+        config_descriptions=tuple(dict.fromkeys(run.config.description for run in runs)),
         rounds=tuple(run.round for run in runs),
         settings=tuple(sorted({run.load.describe() for run in runs})),
         rps_mean=rps_mean,
@@ -179,12 +187,12 @@ def aggregate_group(runs: list[Run], thresholds: Thresholds) -> Row:
 
 
 def aggregate(runs: Iterable[Run], thresholds: Thresholds) -> list[Row]:
-    """One row per server x endpoint, ordered by endpoint then the study's server order."""
-    groups: dict[tuple[str, str], list[Run]] = {}
+    """One row per config x endpoint, ordered by endpoint then display_key."""
+    groups: dict[tuple[Config, str], list[Run]] = {}
     for run in runs:
         groups.setdefault(run.key, []).append(run)
     rows = [aggregate_group(group, thresholds) for group in groups.values()]
-    return sorted(rows, key=lambda row: (row.endpoint, server_sort_key(row.server)))
+    return sorted(rows, key=lambda row: (row.endpoint, display_key(row.config)))
 
 
 def endpoints(rows: Iterable[Row]) -> list[str]:

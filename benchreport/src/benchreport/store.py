@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 from benchreport.aggregate import aggregate
+from benchreport.config import Config
+from benchreport.jsonfields import Ctx, InputError, JsonObject
 from benchreport.schema import (
     SCHEMA_VERSION,
-    Ctx,
-    InputError,
-    JsonObject,
     ResultSet,
     Run,
     Thresholds,
     parse_host,
     parse_results,
     parse_run,
+    parse_sweep,
     parse_versions,
     validate_thresholds,
 )
@@ -32,6 +31,8 @@ RUNS_DIR = "runs"
 RESOURCES_DIR = "resources"
 HOST_FILE = "host.json"
 VERSIONS_FILE = "versions.json"
+# What the playbook was asked to run (optional): the command and the project's commit.
+SWEEP_FILE = "sweep.json"
 RESULTS_FILE = "results.json"
 
 
@@ -63,15 +64,16 @@ def load_runs(results_dir: Path) -> list[Run]:
     if not files:
         raise InputError(f"{runs_dir}: no run files (*.json)")
     runs: list[Run] = []
-    seen: dict[tuple[str, str, int], str] = {}
+    # A run's identity: its config's identity (not its knobs), endpoint and round.
+    seen: dict[tuple[Config, str, int], str] = {}
     for path in files:
         shown = f"{RUNS_DIR}/{path.name}"
         run = parse_run(with_target_resources(results_dir, path), shown)
-        identity = (run.server, run.endpoint, run.round)
+        identity = (run.config, run.endpoint, run.round)
         if identity in seen:
             raise InputError(
-                f"{path}: duplicate run server={run.server} endpoint={run.endpoint} "
-                f"round={run.round}, also in {seen[identity]}"
+                f"{path}: duplicate run config={run.config.name} ({run.config.interface}) "
+                f"endpoint={run.endpoint} round={run.round}, also in {seen[identity]}"
             )
         seen[identity] = shown
         runs.append(run)
@@ -102,8 +104,14 @@ def combine(
     versions_doc = read_json(results_dir / VERSIONS_FILE)
     parse_host(host_doc, str(results_dir / HOST_FILE))
     parse_versions(versions_doc, str(results_dir / VERSIONS_FILE))
+    sweep_path = results_dir / SWEEP_FILE
+    sweep_doc = read_json(sweep_path) if sweep_path.exists() else None
+    if sweep_doc is not None:
+        if not isinstance(sweep_doc, dict):
+            raise InputError(f"{sweep_path}: expected a JSON object")
+        parse_sweep(sweep_doc, Ctx(str(sweep_path)))
     runs = load_runs(results_dir)
-    runs.sort(key=lambda run: (run.round, run.started_at, run.server, run.endpoint))
+    runs.sort(key=lambda run: (run.round, run.started_at, run.config.name, run.endpoint))
     document: JsonObject = {
         "schema_version": SCHEMA_VERSION,
         "kind": "results",
@@ -114,11 +122,12 @@ def combine(
         "thresholds": thresholds.to_json(),
         "runs": [{"file": run.source, **run.document} for run in runs],
         "summary": [row.to_json() for row in aggregate(runs, thresholds)],
+        **({"sweep": sweep_doc} if sweep_doc is not None else {}),
     }
     target = results_dir / RESULTS_FILE
     temporary = target.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, target)
+    temporary.replace(target)
     return target, parse_results(document, str(target))
 
 

@@ -22,10 +22,13 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import resource
 import statistics
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 MAX_CONNECTIONS = 10000
@@ -268,6 +271,24 @@ def run_probe(url: str, connections: int, duration_s: float, timeout_s: float) -
     return asyncio.run(bounded())
 
 
+def write_json(document: dict[str, Any], path: str | None) -> None:
+    """Print the document as indented JSON or, given a path, write it there atomically (a
+    reader never sees half a file) and world-readable. The other target scripts use this one:
+    this script is the one copied alone (by the molecule tests), so it imports none of theirs."""
+    text = json.dumps(document, indent=2) + "\n"
+    if not path:
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp"
+    ) as handle:
+        handle.write(text)
+    os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600
+    os.replace(handle.name, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Open C keep-alive connections, send sequential GETs on each for D seconds, "
@@ -293,12 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     except TimeoutError:
         print("fairness_probe: hard time limit reached; no result", file=sys.stderr)
         return 3
-    text = json.dumps(result, indent=2)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    else:
-        print(text)
+    write_json(result, args.output)
     return 0
 
 
