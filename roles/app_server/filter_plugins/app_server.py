@@ -1,21 +1,116 @@
-"""Filters of the app_server role: names of the systemd units a deployment runs."""
+"""Filters of the app_server role: what each requested server runs, resolved from the catalog.
+
+The role publishes the result as the fact ``app_server_deployed``; the caddy and benchmark roles
+read that fact instead of the catalog.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+# Sizing knobs every server has; a catalog entry's `knobs` adds its own (e.g. uWSGI's HTTP mode).
+SIZING_KNOBS = ("workers", "threads", "instances")
+# Catalog fields other roles and plays may read (published as the fact app_server_servers).
+PUBLIC_FIELDS = ("interfaces", "packages")
+# Knobs a caller may override on every server, besides the server's own.
+COMMON_KNOBS = ("interface", *SIZING_KNOBS)
 
-def app_server_unit_names(deployment: dict[str, Any]) -> list[str]:
-    """Return the service instances of one deployment: django-<server>@1..N.service."""
-    name = str(deployment["name"])
-    instances = int(deployment["instances"])
-    if instances < 1:
-        raise ValueError(f"deployment {name!r} needs at least one instance, got {instances}")
-    return [f"django-{name}@{number}.service" for number in range(1, instances + 1)]
+
+def app_server_local_address(bind_address: str) -> str:
+    """The address a client on the host uses to reach a server bound to bind_address, ready for a
+    URL: loopback when it listens on every address, brackets around an IPv6 literal."""
+    if bind_address in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if bind_address == "::":
+        return "[::1]"
+    if ":" in bind_address:
+        return f"[{bind_address}]"
+    return bind_address
+
+
+def app_server_tuned_knobs(entry: Mapping[str, Any], vcpus: int) -> dict[str, Any]:
+    """The catalog's tuned knobs of one server on a host with `vcpus` vCPUs: `per_vcpu` workers
+    (or instances, for a server without workers) per vCPU, its threads and its own knobs."""
+    scaled = int(vcpus) * int(entry["per_vcpu"])
+    return {
+        "workers": scaled if entry["scales"] == "workers" else 1,
+        "threads": int(entry["threads"]),
+        "instances": scaled if entry["scales"] == "instances" else 1,
+        **entry["knobs"],
+    }
+
+
+def app_server_deployments(
+    requests: Iterable[Mapping[str, Any]],
+    catalog: Mapping[str, Mapping[str, Any]],
+    vcpus: int,
+    overrides: Mapping[str, Any],
+    *,
+    bind_address: str,
+    settings: Mapping[str, Any],
+    timeouts: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    """Resolve each request ({name, role, port, interface}; an empty interface lets the caller's
+    `interface` override or the catalog's first choose) into the deployment that runs: its tuned
+    knobs with the caller's overrides applied, the overrides that applied, its units and URL.
+    `settings` are knobs every server shares (the listen backlog), recorded as given; `timeouts`
+    (seconds: keep-alive, ready) are what a client of the deployment must know."""
+    local_address = app_server_local_address(bind_address)
+    deployments = []
+    for request in requests:
+        name = str(request["name"])
+        entry = catalog[name]
+        tuned = app_server_tuned_knobs(entry, vcpus)
+        applied = {key: value for key, value in overrides.items() if key in tuned}
+        interface = str(request["interface"])
+        if not interface and overrides.get("interface"):
+            interface = str(overrides["interface"])
+            applied["interface"] = interface
+        knobs = {**tuned, **applied, **settings}
+        knobs.pop("interface", None)
+        instances = int(knobs["instances"])
+        if instances < 1:
+            raise ValueError(f"deployment {name!r} needs at least one instance, got {instances}")
+        url = f"http://{local_address}:{int(request['port'])}"
+        deployments.append(
+            {
+                "name": name,
+                "role": str(request["role"]),
+                "interface": interface or str(entry["interfaces"][0]),
+                "address": bind_address,
+                "port": int(request["port"]),
+                "url": url,
+                "health_url": f"{url}/api/health",
+                "knobs": knobs,
+                "overrides": dict(sorted(applied.items())),
+                "packages": list(entry["packages"]),
+                "units": [f"django-{name}@{number}.service" for number in range(1, instances + 1)],
+                "socket": f"django-{name}.socket" if entry["socket_activated"] else "",
+                **{f"{kind}_timeout": int(seconds) for kind, seconds in timeouts.items()},
+            }
+        )
+    return deployments
+
+
+def app_server_public(catalog: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The part of the catalog others may read: each server's interfaces, packages and the
+    knobs a caller may override."""
+    return {
+        name: {
+            **{field: list(entry[field]) for field in PUBLIC_FIELDS},
+            "knobs": [*COMMON_KNOBS, *entry["knobs"]],
+        }
+        for name, entry in catalog.items()
+    }
 
 
 class FilterModule:
     """Ansible entry point."""
 
     def filters(self) -> dict[str, Any]:
-        return {"app_server_unit_names": app_server_unit_names}
+        return {
+            "app_server_deployments": app_server_deployments,
+            "app_server_local_address": app_server_local_address,
+            "app_server_public": app_server_public,
+        }
