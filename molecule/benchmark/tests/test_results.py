@@ -9,35 +9,54 @@ from typing import Any
 
 import pytest
 
+from conftest import LAYOUT
+
 RESULTS_DIR = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "results"
+# The converge's servers (molecule.yml), measured in their tuned configs.
+TUNED_SERVERS = ["uwsgi", "granian"]
+STARVING_OVERRIDES = {"uwsgi_http_mode": "http11-socket", "workers": 1, "threads": 1}
 
 
 def _result_sets() -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(RESULTS_DIR.glob("*/results.json"))]
 
 
-def _summary(server: str) -> dict[str, Any]:
-    for results in _result_sets():
-        for entry in results["summary"]:
-            if entry["server"] == server and entry["endpoint"] == "health":
-                return entry
-    pytest.fail(f"no summary for {server}/health in {RESULTS_DIR}")
+def _summary(**config: Any) -> dict[str, Any]:
+    """The health row of the one config whose fields match (server, proxy, overrides)."""
+    found = [
+        entry
+        for results in _result_sets()
+        for entry in results["summary"]
+        if entry["endpoint"] == "health"
+        and all(entry["config"][field] == value for field, value in config.items())
+    ]
+    assert len(found) == 1, (config, [entry["config"] for entry in found])
+    return found[0]
 
 
-@pytest.mark.parametrize("server", ["uwsgi", "granian"])
-def test_default_configs_are_measured_sanely(server: str) -> None:
-    entry = _summary(server)
+@pytest.mark.parametrize("server", TUNED_SERVERS)
+def test_tuned_configs_are_measured_sanely(server: str) -> None:
+    entry = _summary(server=server, proxy=None, overrides={})
+    assert entry["config"]["name"] == server
     assert entry["rps_mean"] > 50
     assert entry["error_rate_max"] < 0.01
     assert 0 < entry["p50_ms"] <= entry["p99_ms"]
     assert "starved" not in entry["flags"]
 
 
-def test_runs_carry_memory_and_fairness() -> None:
+def test_runs_carry_memory_fairness_and_structured_labels() -> None:
     runs = [run for results in _result_sets() for run in results["runs"]]
-    defaults = [run for run in runs if run["labels"]["server"] in {"uwsgi", "granian"}]
-    assert len(defaults) == 2
-    for run in defaults:
+    tuned = [
+        run
+        for run in runs
+        if run["labels"]["server"] in TUNED_SERVERS
+        and run["labels"]["proxy"] is None
+        and not run["labels"]["overrides"]
+    ]
+    assert len(tuned) == len(TUNED_SERVERS)
+    for run in tuned:
+        assert run["labels"]["interface"] == "wsgi"
+        assert run["labels"]["knobs"]["workers"] >= 1
         assert run["resources"]["pss_bytes"]["peak"] > 10 * 2**20
         assert run["resources"]["rss_bytes"]["peak"] >= run["resources"]["pss_bytes"]["peak"]
         assert run["resources"]["server_cpu_seconds"] > 0
@@ -46,12 +65,15 @@ def test_runs_carry_memory_and_fairness() -> None:
 
 
 def test_starving_config_is_flagged() -> None:
-    entry = _summary("uwsgi-http11")
+    entry = _summary(server="uwsgi", overrides=STARVING_OVERRIDES)
+    assert entry["config"]["knobs"]["uwsgi_http_mode"] == "http11-socket"
     assert "starved" in entry["flags"]
 
 
 def test_report_is_rendered() -> None:
-    for results_dir in sorted(RESULTS_DIR.glob("*/")):
+    results_dirs = sorted(path.parent for path in RESULTS_DIR.glob("*/results.json"))
+    assert len(results_dirs) == 3  # converge, remote load, starving: one folder per sweep
+    for results_dir in results_dirs:
         report = (results_dir / "report.md").read_text()
         assert "Requests per second" in report
         html = (results_dir / "report.html").read_text()
@@ -61,25 +83,29 @@ def test_report_is_rendered() -> None:
         assert json.loads((results_dir / "failures.json").read_text()) == []
 
 
-def _result_set_of(server: str) -> dict[str, Any]:
+def _result_set_with(**labels: Any) -> dict[str, Any]:
     for results in _result_sets():
-        if any(run["labels"]["server"] == server for run in results["runs"]):
+        if any(
+            all(run["labels"][field] == value for field, value in labels.items())
+            for run in results["runs"]
+        ):
             return results
-    pytest.fail(f"no results for {server} in {RESULTS_DIR}")
+    pytest.fail(f"no results with labels {labels} in {RESULTS_DIR}")
 
 
 def test_load_host_run_through_caddy_is_measured_on_both_sides() -> None:
-    entry = _summary("gunicorn-caddy")
+    entry = _summary(server="gunicorn", proxy="caddy")
+    assert entry["config"]["name"] == "gunicorn-caddy"
     assert entry["rps_mean"] > 50
     assert entry["error_rate_max"] < 0.01
     assert "starved" not in entry["flags"]
-    assert "via=caddy" in entry["configs"][0]
-    (run,) = _result_set_of("gunicorn-caddy")["runs"]
+    assert "via=caddy" in entry["config_descriptions"][0]
+    (run,) = _result_set_with(server="gunicorn", proxy="caddy")["runs"]
     # wrk and the probe ran on the load host, against Caddy's plain-HTTP port on the target.
     assert run["labels"]["extra"]["load_host"] == "dsl-bench-load"
     assert run["load"]["url"].startswith("http://")
     assert "127.0.0.1" not in run["load"]["url"]
-    assert ":8080/api/health" in run["load"]["url"]
+    assert f":{LAYOUT['layout_http_port']}/api/health" in run["load"]["url"]
     assert run["client"]["cpu_s"] > 0
     assert run["fairness"]["answered_connections"] == run["fairness"]["connections"] == 50
     # The target sampled the app server's and Caddy's units meanwhile.
@@ -91,7 +117,7 @@ def test_load_host_run_through_caddy_is_measured_on_both_sides() -> None:
 
 
 def test_load_host_is_recorded_in_the_facts() -> None:
-    results = _result_set_of("gunicorn-caddy")
+    results = _result_set_with(server="gunicorn", proxy="caddy")
     assert results["host"]["extra"]["load_host"].startswith("dsl-bench-load (")
     assert results["versions"]["wrk"] != "not found"
     assert results["versions"]["servers"]["gunicorn"]
