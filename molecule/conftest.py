@@ -15,11 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 PROBES_DIR = Path(__file__).parent / "tests" / "probes"
+ROLES_DIR = Path(__file__).parents[1] / "roles"
 # The benchmark's fairness probe is the one source of "did every connection get answers".
-FAIRNESS_PROBE = Path(__file__).parents[1] / "benchreport" / "target" / "fairness_probe.py"
+FAIRNESS_PROBE = ROLES_DIR / "benchmark" / "files" / "fairness_probe.py"
 REMOTE_PROBES_DIR = "/var/tmp/dsl-probes"
+
+
+def role_file(role: str, *parts: str) -> Any:
+    """A role's YAML file, e.g. role_file("layout", "defaults", "main.yml")."""
+    return yaml.safe_load(ROLES_DIR.joinpath(role, *parts).read_text(encoding="utf-8"))
+
+
+# What the tests expect comes from where the roles define it: the catalog (the servers), the
+# layout (paths, user, ports) and a role's defaults.
+CATALOG: dict[str, dict[str, Any]] = role_file("app_server", "vars", "main.yml")[
+    "app_server_catalog"
+]
+LAYOUT: dict[str, Any] = role_file("layout", "defaults", "main.yml")
+DEFAULT_SERVER: str = role_file("app_server", "defaults", "main.yml")["app_server_name"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,7 @@ class Deployment:
 def deployment_of(host: Host) -> Deployment:
     """Read the host's server choice and the units the role made for it."""
     variables = host.ansible.get_variables()
-    server = variables.get("server", "gunicorn")
+    server = variables.get("server", DEFAULT_SERVER)
     listed = host.check_output(
         f"systemctl list-units --all --plain --no-legend 'django-{server}@*.service'"
         " | awk '{print $1}'"
@@ -79,7 +95,7 @@ def deployment_of(host: Host) -> Deployment:
     socket_file = host.file(f"/etc/systemd/system/django-{server}.socket")
     return Deployment(
         server=server,
-        port=int(variables.get("app_server_port", 8000)),
+        port=int(variables.get("layout_app_port", LAYOUT["layout_app_port"])),
         units=units,
         socket_unit=f"django-{server}.socket" if socket_file.exists else None,
     )

@@ -10,7 +10,7 @@ import shlex
 
 import testinfra.utils.ansible_runner
 
-from conftest import Deployment, http_get
+from conftest import CATALOG, LAYOUT, Deployment, http_get
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
@@ -18,7 +18,8 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
 
 # The issue: healthy again within 5 s after kill -9 of the main process.
 KILL_RECOVERY_MS = 5000
-ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
+# Servers that serve the app through ASGI by default, WebSockets included.
+ASGI_SERVERS = {name for name, entry in CATALOG.items() if entry["interfaces"][0] == "asgi"}
 
 
 def test_units_active_and_enabled(host: Host, deployment: Deployment) -> None:
@@ -155,11 +156,16 @@ def test_restarts_after_kill_9_within_5_seconds(host: Host, deployment: Deployme
     assert elapsed_ms <= KILL_RECOVERY_MS, f"{unit} took {elapsed_ms} ms to be healthy again"
 
 
-def test_env_file_is_private(host: Host) -> None:
+def test_env_file_is_private(host: Host, deployment: Deployment) -> None:
+    # The file the units read, as systemd sees it ("path (ignore_errors=no)").
+    path = host.check_output(
+        f"systemctl show --property EnvironmentFiles --value {deployment.units[0]}"
+    ).split()[0]
+    assert path.startswith(LAYOUT["layout_config_dir"] + "/")
     with host.sudo():
-        env_file = host.file("/etc/django-server-lab/app.env")
+        env_file = host.file(path)
         assert env_file.mode == 0o600
-        assert env_file.user == "django"
+        assert env_file.user == LAYOUT["layout_app_user"]
         settings = dict(
             line.split("=", 1) for line in env_file.content_string.splitlines() if "=" in line
         )
@@ -168,10 +174,11 @@ def test_env_file_is_private(host: Host) -> None:
 
 
 def test_redis_needs_the_password_and_stays_on_loopback(host: Host) -> None:
+    port = LAYOUT["layout_redis_port"]
     assert host.service("redis-server").is_running
-    assert host.socket("tcp://127.0.0.1:6379").is_listening
-    assert not host.socket("tcp://0.0.0.0:6379").is_listening
-    refused = host.run("redis-cli -h 127.0.0.1 ping")
+    assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+    refused = host.run(f"redis-cli -h 127.0.0.1 -p {port} ping")
     assert "NOAUTH" in refused.stdout + refused.stderr
 
 
@@ -180,9 +187,9 @@ def test_server_runs_unprivileged_and_sandboxed(host: Host, deployment: Deployme
     properties = host.check_output(
         f"systemctl show --property User,NoNewPrivileges,ProtectSystem,PrivateTmp {unit}"
     )
-    assert "User=django" in properties
+    assert f"User={LAYOUT['layout_app_user']}" in properties
     assert "NoNewPrivileges=yes" in properties
     assert "ProtectSystem=strict" in properties
     assert "PrivateTmp=yes" in properties
     pid = _main_pid(host, unit)
-    assert host.check_output(f"ps -o user= -p {pid}").strip() == "django"
+    assert host.check_output(f"ps -o user= -p {pid}").strip() == LAYOUT["layout_app_user"]

@@ -14,24 +14,25 @@ import shlex
 import pytest
 from caddy_layout import CADDY_HOSTS, Layout, layout_of
 
-from conftest import HttpResponse, http_get
+from conftest import LAYOUT, HttpResponse, http_get, role_file
 
 testinfra_hosts = CADDY_HOSTS
 
-CADDYFILE = "/etc/caddy/Caddyfile"
+CADDY_DEFAULTS = role_file("caddy", "defaults", "main.yml")
+CADDY_VARS = role_file("caddy", "vars", "main.yml")
+CADDYFILE = CADDY_VARS["caddy_config_file"]
 CA_CERT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
-STATIC_ROOT = "/srv/django-server-lab/current/staticfiles"
+STATIC_ROOT = f"{LAYOUT['layout_app_root']}/current/staticfiles"
 STATIC_FILE = "css/site.css"
-STATIC_CACHE_CONTROL = "public, max-age=86400"
-# The role's defaults: plain HTTP for benchmarks on 8080, HTTPS on 443, the app on 8000 and 8001.
-HTTP_BASE = "http://127.0.0.1:8080"
-HTTPS_BASE = "https://127.0.0.1"
-MAIN_PORT = 8000
-ASYNC_PORT = 8001
+STATIC_CACHE_CONTROL = CADDY_DEFAULTS["caddy_static_cache_control"]
+# Plain HTTP for benchmarks and HTTPS on the layout's ports, the app servers behind on theirs.
+HTTP_BASE = f"http://127.0.0.1:{LAYOUT['layout_http_port']}"
+HTTPS_BASE = f"https://127.0.0.1:{LAYOUT['layout_https_port']}"
+MAIN_PORT = LAYOUT["layout_app_port"]
+ASYNC_PORT = LAYOUT["layout_async_port"]
 # Caddy's own default of idle connections per upstream; the role raises it above 200.
 CADDY_DEFAULT_IDLE_CONNS = 32
-# The role's caddy_upstream_idle_conns.
-CADDY_IDLE_CONNS = 256
+CADDY_IDLE_CONNS = CADDY_DEFAULTS["caddy_upstream_idle_conns"]
 ENDPOINTS = [
     "/",
     "/api/health",
@@ -55,11 +56,12 @@ def test_caddy_runs_with_the_admin_api_on_loopback(host: Host, layout: Layout) -
     service = host.service("caddy")
     assert service.is_running
     assert service.is_enabled
-    assert host.socket("tcp://443").is_listening
-    assert host.socket("tcp://8080").is_listening
-    assert host.socket("tcp://127.0.0.1:2019").is_listening
-    assert not host.socket("tcp://0.0.0.0:2019").is_listening
-    assert not host.socket("tcp://:::2019").is_listening
+    assert host.socket(f"tcp://{LAYOUT['layout_https_port']}").is_listening
+    assert host.socket(f"tcp://{LAYOUT['layout_http_port']}").is_listening
+    admin_port = CADDY_DEFAULTS["caddy_admin_address"].rpartition(":")[2]
+    assert host.socket(f"tcp://127.0.0.1:{admin_port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{admin_port}").is_listening
+    assert not host.socket(f"tcp://:::{admin_port}").is_listening
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
@@ -138,7 +140,9 @@ def test_static_files_are_sent_precompressed(
     assert same.rc == 0, same.stdout + same.stderr
 
 
-@pytest.mark.parametrize("url", ["ws://127.0.0.1:8080/ws/echo", "wss://127.0.0.1/ws/echo"])
+@pytest.mark.parametrize(
+    "url", [f"{base.replace('http', 'ws', 1)}/ws/echo" for base in (HTTP_BASE, HTTPS_BASE)]
+)
 def test_websocket_through_caddy(host: Host, layout: Layout, probes: str, url: str) -> None:
     result = json.loads(
         host.check_output(f"timeout 15 python3 {probes}/ws_echo.py {url} hello-caddy --insecure")

@@ -12,14 +12,13 @@ from testinfra.host import Host
 import pytest
 from caddy_layout import ALL_HOSTS, Layout, layout_of
 
-from conftest import http_get
+from conftest import CATALOG, LAYOUT, http_get
 
 testinfra_hosts = ALL_HOSTS
 
 CADDYFILE = "/etc/caddy/Caddyfile"
-SERVERS = ["uwsgi", "gunicorn", "granian", "uvicorn", "hypercorn", "daphne"]
-MAIN_PORT = 8000
-ASYNC_PORT = 8001
+MAIN_PORT = LAYOUT["layout_app_port"]
+ASYNC_PORT = LAYOUT["layout_async_port"]
 STATIC_FILE = "css/site.css"
 
 
@@ -44,7 +43,7 @@ def test_only_the_layouts_servers_run(host: Host, layout: Layout) -> None:
 def test_no_other_server_is_left_behind(host: Host, layout: Layout) -> None:
     """After a switch back to one server, the second one's unit and processes are gone."""
     wanted = {layout.server, layout.async_server}
-    for server in SERVERS:
+    for server in CATALOG:
         if server in wanted:
             continue
         assert not host.file(f"/etc/systemd/system/django-{server}@.service").exists, server
@@ -55,8 +54,8 @@ def test_caddy_runs_exactly_when_the_layout_has_it(host: Host, layout: Layout) -
     service = host.service("caddy")
     assert service.is_running == layout.caddy
     assert service.is_enabled == layout.caddy
-    assert host.socket("tcp://443").is_listening == layout.caddy
-    assert host.socket("tcp://8080").is_listening == layout.caddy
+    assert host.socket(f"tcp://{LAYOUT['layout_https_port']}").is_listening == layout.caddy
+    assert host.socket(f"tcp://{LAYOUT['layout_http_port']}").is_listening == layout.caddy
     with host.sudo():
         caddyfile = host.file(CADDYFILE)
         assert caddyfile.exists == layout.caddy

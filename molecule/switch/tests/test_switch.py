@@ -8,15 +8,11 @@ import os
 
 import testinfra.utils.ansible_runner
 
+from conftest import CATALOG, LAYOUT
+
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
 ).get_hosts("all")
-
-OLD_CONFIG_FILES = {
-    "uwsgi": "uwsgi.ini",
-    "gunicorn": "gunicorn.conf.py",
-    "hypercorn": "hypercorn.toml",
-}
 
 
 def _old_server(host: Host) -> str:
@@ -39,9 +35,10 @@ def test_old_server_files_are_gone(host: Host) -> None:
     old = _old_server(host)
     assert not host.file(f"/etc/systemd/system/django-{old}@.service").exists
     assert not host.file(f"/etc/systemd/system/django-{old}.socket").exists
-    if old in OLD_CONFIG_FILES:
+    if CATALOG[old]["config_file"]:
         with host.sudo():
-            assert not host.file(f"/etc/django-server-lab/{OLD_CONFIG_FILES[old]}").exists
+            config = f"{LAYOUT['layout_config_dir']}/{CATALOG[old]['config_file']}"
+            assert not host.file(config).exists
 
 
 def test_no_old_server_process_runs(host: Host) -> None:
@@ -52,7 +49,7 @@ def test_no_old_server_process_runs(host: Host) -> None:
 
 def test_new_server_owns_the_port(host: Host) -> None:
     new = host.ansible.get_variables()["server"]
-    listener = host.check_output("ss -Hltnp 'sport = :8000'")
+    listener = host.check_output(f"ss -Hltnp 'sport = :{LAYOUT['layout_app_port']}'")
     assert new in listener, listener
 
 
