@@ -6,7 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-SERVER ?= gunicorn
+# make deploy SERVER=uwsgi; unset, the app_server role's default server.
+SERVER ?=
 SCENARIOS ?= default switch ssh caddy benchmark
 # Lab benchmark: shorter runs than the study's 30 s so `make bench` ends in about half an hour.
 BENCH_DURATION ?= 15s
@@ -26,10 +27,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt app/requirements.txt app/requirements-dev.txt
+$(VENV)/.installed: requirements.txt app/requirements.txt app/requirements-dev.txt benchreport/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -r app/requirements-dev.txt
+	# The report tools, as the package they are (editable: a change needs no reinstall).
+	$(BIN)/pip install --quiet --no-deps --editable benchreport
 	touch $@
 
 setup: $(VENV)/.installed ## Controller: venv with Ansible, molecule, linters, test tools
@@ -44,23 +47,23 @@ image: docker ## Build the lab's Debian 12 systemd image (debootstrap + docker i
 lab: setup image ## Bring up the local lab containers
 	ansible-playbook -i $(INVENTORY) playbooks/lab.yml
 
-deploy: lab ## Deploy the app in the lab under SERVER (default gunicorn)
-	ansible-playbook -i $(INVENTORY) site.yml -e server=$(SERVER)
+deploy: lab ## Deploy the app in the lab under SERVER (default: the role's default server)
+	ansible-playbook -i $(INVENTORY) site.yml $(if $(SERVER),-e server=$(SERVER))
 
 bench: lab ## Set up, bring up the lab, benchmark all six servers, write the report
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
 		-e benchmark_rounds=$(BENCH_ROUNDS) $(BENCH_ARGS)
 
-sweep: lab ## Sweep each server's main knobs in the lab (scripts/sweep_knobs.py)
+sweep: lab ## Sweep each server's knobs (the catalog's grids) in the lab (scripts/sweep_knobs.py)
 	python scripts/sweep_knobs.py $(SWEEP_ARGS) --output results/sweep.md
 
 lab-destroy: setup ## Remove the lab containers
 	ansible-playbook -i $(INVENTORY) playbooks/lab_destroy.yml
 
-lint: setup ## ruff, yamllint, ansible-lint (production profile)
+lint: setup ## ruff, yamllint, ansible-lint (production profile), derived parts up to date
 	ruff check app benchreport molecule roles tests scripts
 	ruff format --check app benchreport molecule roles tests scripts
-	python scripts/role_docs.py --check README.md
+	python scripts/derive.py --check
 	yamllint --strict .
 	ansible-lint --offline --strict
 

@@ -1,16 +1,16 @@
-"""The server catalog is the one source of truth: the rest must agree with it."""
+"""The server catalog is the one source of truth: the rest must agree with it, and the role's
+filter resolves any entry into the deployment it publishes."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 from typing import Any
 
 import pytest
-import yaml
 
-from app_server import app_server_unit_names
-from conftest import APP_SERVER_ROLE
+from conftest import APP_SERVER_ROLE, CATALOG, REPO_ROOT, ROLES_DIR, load_filter_plugin, load_yaml
 
+FILTERS = load_filter_plugin()
 REQUIRED_FIELDS = {
     "interfaces",
     "packages",
@@ -23,70 +23,116 @@ REQUIRED_FIELDS = {
     "reload_signal",
     "serves_static",
     "socket_activated",
-    "workers",
+    "scales",
+    "per_vcpu",
     "threads",
-    "instances",
+    "knobs",
+    "sweep",
 }
 
 
-def _yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text())
-
-
-@pytest.fixture(scope="module")
-def catalog() -> dict[str, dict[str, Any]]:
-    return _yaml(APP_SERVER_ROLE / "vars" / "main.yml")["app_server_catalog"]
-
-
-@pytest.fixture(scope="module")
-def options() -> dict[str, Any]:
-    specs = _yaml(APP_SERVER_ROLE / "meta" / "argument_specs.yml")
-    return specs["argument_specs"]["main"]["options"]
-
-
-def test_catalog_has_the_six_servers(catalog: dict[str, Any]) -> None:
-    assert set(catalog) == {"uwsgi", "gunicorn", "granian", "uvicorn", "hypercorn", "daphne"}
-
-
-@pytest.mark.parametrize(
-    "server", ["uwsgi", "gunicorn", "granian", "uvicorn", "hypercorn", "daphne"]
-)
-def test_every_entry_is_complete(catalog: dict[str, Any], server: str) -> None:
-    entry = catalog[server]
+@pytest.mark.parametrize("server", list(CATALOG))
+def test_every_entry_is_complete(server: str) -> None:
+    entry = CATALOG[server]
     assert set(entry) == REQUIRED_FIELDS
+    assert entry["interfaces"]
     assert set(entry["interfaces"]) <= {"wsgi", "asgi"}
     assert all("==" in package for package in entry["packages"]), "packages must be pinned"
     if entry["config_template"]:
         assert (APP_SERVER_ROLE / "templates" / "servers" / entry["config_template"]).is_file()
         assert entry["config_file"]
     assert entry["stop_signal"].startswith("SIG")
+    assert entry["scales"] in {"workers", "instances"}
+    assert int(entry["per_vcpu"]) >= 1
+    assert int(entry["threads"]) >= 1
 
 
-def test_argument_spec_choices_match_the_catalog(
-    catalog: dict[str, Any], options: dict[str, Any]
-) -> None:
-    assert set(options["app_server_name"]["choices"]) == set(catalog)
-    asgi_servers = {name for name, entry in catalog.items() if "asgi" in entry["interfaces"]}
-    assert set(options["app_server_async_name"]["choices"]) - {""} == asgi_servers
+@pytest.mark.parametrize("server", list(CATALOG))
+def test_sweep_grid_overrides_only_known_knobs(server: str) -> None:
+    knobs = FILTERS.app_server_public(CATALOG)[server]["knobs"]
+    for config in CATALOG[server]["sweep"]:
+        assert config, "an empty override is the tuned config, which the sweep measures anyway"
+        assert set(config) <= set(knobs), config
 
 
 def test_every_default_is_specified() -> None:
-    for role in sorted((APP_SERVER_ROLE.parent).iterdir()):
-        defaults = _yaml(role / "defaults" / "main.yml") or {}
-        specs = _yaml(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    for role in sorted(ROLES_DIR.iterdir()):
+        defaults = load_yaml(role / "defaults" / "main.yml") or {}
+        specs = load_yaml(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
         assert set(defaults) == set(specs), role.name
         assert all(name.startswith(role.name + "_") for name in defaults), role.name
 
 
-def test_unit_names_number_every_instance() -> None:
-    assert app_server_unit_names({"name": "daphne", "instances": "3"}) == [
-        "django-daphne@1.service",
-        "django-daphne@2.service",
-        "django-daphne@3.service",
-    ]
-    assert app_server_unit_names({"name": "uwsgi", "instances": 1}) == ["django-uwsgi@1.service"]
+def test_the_apps_server_pins_are_the_catalogs() -> None:
+    """The app's own tests run some servers; they must test the versions the roles deploy."""
+    pinned = dict(
+        line.split("==", 1)
+        for line in (REPO_ROOT / "app" / "requirements-dev.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    catalog_pins = dict(
+        re.sub(r"\[.*\]", "", package).split("==", 1)
+        for entry in CATALOG.values()
+        for package in entry["packages"]
+    )
+    shared = set(pinned) & set(catalog_pins)
+    assert shared, "the app tests no server of the catalog"
+    assert {name: pinned[name] for name in shared} == {name: catalog_pins[name] for name in shared}
 
 
-def test_unit_names_refuse_zero_instances() -> None:
-    with pytest.raises(ValueError, match="at least one instance"):
-        app_server_unit_names({"name": "daphne", "instances": 0})
+def _resolve(
+    name: str, overrides: dict[str, Any] | None = None, vcpus: int = 2, bind: str = "127.0.0.1"
+) -> dict[str, Any]:
+    requests = [{"name": name, "role": "main", "port": 8000, "interface": ""}]
+    (deployment,) = FILTERS.app_server_deployments(
+        requests,
+        CATALOG,
+        vcpus,
+        overrides or {},
+        bind_address=bind,
+        settings={"backlog": 1024},
+        timeouts={"ready": 60},
+    )
+    return deployment
+
+
+@pytest.mark.parametrize("server", list(CATALOG))
+def test_tuned_deployment_scales_with_the_vcpus(server: str) -> None:
+    entry = CATALOG[server]
+    small, large = _resolve(server, vcpus=1), _resolve(server, vcpus=4)
+    scaled = entry["scales"]
+    assert large["knobs"][scaled] == 4 * small["knobs"][scaled] == 4 * entry["per_vcpu"]
+    assert large["overrides"] == {}
+    assert large["interface"] == entry["interfaces"][0]
+    assert len(large["units"]) == large["knobs"]["instances"]
+    assert large["socket"] == (f"django-{server}.socket" if entry["socket_activated"] else "")
+    assert large["health_url"] == "http://127.0.0.1:8000/api/health"
+
+
+def test_overrides_apply_and_are_recorded() -> None:
+    server = next(name for name, entry in CATALOG.items() if len(entry["interfaces"]) > 1)
+    interface = CATALOG[server]["interfaces"][1]
+    deployment = _resolve(server, {"workers": 3, "interface": interface, "not_a_knob": 1})
+    assert deployment["knobs"]["workers"] == 3
+    assert deployment["interface"] == interface
+    assert deployment["overrides"] == {"interface": interface, "workers": 3}
+
+
+def test_units_number_every_instance() -> None:
+    deployment = _resolve(next(iter(CATALOG)), {"instances": 3})
+    name = deployment["name"]
+    assert deployment["units"] == [f"django-{name}@{n}.service" for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("bind", "url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8000"),
+        ("", "http://127.0.0.1:8000"),
+        ("::", "http://[::1]:8000"),
+        ("::1", "http://[::1]:8000"),
+        ("10.0.0.5", "http://10.0.0.5:8000"),
+    ],
+)
+def test_local_url_reaches_the_bind_address(bind: str, url: str) -> None:
+    assert _resolve(next(iter(CATALOG)), bind=bind)["url"] == url

@@ -8,27 +8,18 @@ and the expected message would be missing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
-
-UNREACHABLE_INVENTORY = """\
-lab:
-  hosts:
-    nowhere:
-      ansible_connection: community.docker.docker
-      ansible_host: dsl-test-host-that-does-not-exist
-"""
+from conftest import CATALOG, REPO_ROOT, UNREACHABLE_INVENTORY, ansible_playbook
 
 CASES = [
     # (extra vars, words the error must contain)
-    ({"server": "nginx"}, ["nginx", "uwsgi, gunicorn, granian, uvicorn, hypercorn, daphne"]),
+    ({"server": "nginx"}, ["nginx", ", ".join(CATALOG)]),
     ({"server": ""}, ["app_server_name must be one of", "got: \n"]),
-    ({"app_server_port": "eighty"}, ["app_server_port", "int"]),
+    ({"layout_app_port": "eighty"}, ["layout_app_port", "int"]),
     (
         {"server": "uwsgi", "app_server_interface": "asgi"},
         ["cannot serve interface 'asgi'", "wsgi"],
@@ -36,41 +27,27 @@ CASES = [
     ({"server": "uwsgi", "async_server": "gunicorn"}, ["app_server_async_name", "gunicorn"]),
     ({"server": "granian", "async_server": "granian"}, ["must differ from 'granian'"]),
     ({"server": "uwsgi", "async_server": "granian"}, ["async_server=granian needs Caddy"]),
-    ({"caddy": True, "caddy_http_port": 443}, ["caddy_http_port=443", "differ from each other"]),
+    ({"caddy": True, "layout_http_port": 443}, ["share a port", "layout_http_port=443"]),
+    ({"layout_async_port": 6379}, ["share a port", "layout_redis_port=6379"]),
+    ({"layout_app_port": 80}, ["layout_app_port=80 is out of range (1024..65535)", "unprivileged"]),
+    (
+        {"app_server_knobs": {"wokers": 2}},
+        ["app_server_knobs names wokers", "which no server takes"],
+    ),
     ({"caddy": True, "caddy_admin_address": "0.0.0.0:2019"}, ["admin API beyond this host"]),
     ({"app_server_listen_backlog": 100000}, ["above net.core.somaxconn", "100000"]),
     ({"redis_maxmemory_policy": "forget-everything"}, ["redis_maxmemory_policy", "allkeys-lru"]),
     ({"django_app_seed_movies": "lots"}, ["django_app_seed_movies", "int"]),
     ({"app_server_log_level": "loud"}, ["app_server_log_level", "warning"]),
     ({"app_server_workers": -2}, ["app_server_workers", "-2"]),
-    ({"app_server_port": 70000}, ["app_server_port", "70000"]),
+    ({"layout_app_port": 70000}, ["layout_app_port=70000 is out of range"]),
 ]
-
-
-def _ansible_playbook(
-    *args: str, extra_env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ansible-playbook from the repository root with its ansible.cfg, no colours."""
-    return subprocess.run(
-        ["ansible-playbook", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-            **(extra_env or {}),
-        },
-        timeout=120,
-        check=False,
-    )
 
 
 def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(UNREACHABLE_INVENTORY)
-    return _ansible_playbook(
+    return ansible_playbook(
         str(REPO_ROOT / "site.yml"), "-i", str(inventory), "-e", json.dumps(extra_vars)
     )
 
@@ -97,7 +74,7 @@ def test_bad_input_is_refused_before_any_change(
 
 
 def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
-    result = _ansible_playbook(
+    result = ansible_playbook(
         str(REPO_ROOT / "playbooks" / "lab.yml"),
         extra_env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
     )
@@ -120,7 +97,14 @@ loadgen:
 
 BENCHMARK_CASES = [
     # (inventory, extra vars, words the error must contain)
-    (UNREACHABLE_INVENTORY, {"servers": "uwsgi,nginx"}, ["must name servers of the catalog"]),
+    (UNREACHABLE_INVENTORY, {"servers": "uwsgi,nginx"}, ["must each name a server of the catalog"]),
+    (
+        UNREACHABLE_INVENTORY,
+        {"configs": [{"server": "uwsgi", "blocking_threads": 4}]},
+        ['{"server": "uwsgi", "blocking_threads": 4}: uwsgi takes the knobs'],
+    ),
+    (UNREACHABLE_INVENTORY, {"benchmark_rounds": 0}, ["benchmark_rounds (0) must be at least 1"]),
+    (UNREACHABLE_INVENTORY, {"configs": "uwsgi"}, ["must be a list of objects", '"uwsgi"']),
     (UNREACHABLE_INVENTORY, {"benchmark_duration": "soon"}, ["benchmark_duration=soon"]),
     (
         UNREACHABLE_INVENTORY,
@@ -130,8 +114,8 @@ BENCHMARK_CASES = [
     (LOADGEN_INVENTORY, {}, ["wrk runs on load-nowhere", "listens on 127.0.0.1 only"]),
     (
         UNREACHABLE_INVENTORY,
-        {"caddy": True, "caddy_http_port": 0},
-        ["caddy_http_port=0 removes Caddy's plain-HTTP site"],
+        {"caddy": True, "layout_http_port": 0},
+        ["layout_http_port=0 removes Caddy's plain-HTTP site"],
     ),
 ]
 
@@ -146,7 +130,7 @@ def test_bad_benchmark_input_is_refused_before_any_change(
 ) -> None:
     inventory_file = tmp_path / "inventory.yml"
     inventory_file.write_text(inventory)
-    result = _ansible_playbook(
+    result = ansible_playbook(
         str(REPO_ROOT / "playbooks" / "benchmark.yml"),
         *("-i", str(inventory_file), "-e", json.dumps(extra_vars)),
     )
