@@ -12,10 +12,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${LAB_IMAGE_REPO:-django-server-lab/debian12-systemd}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What the image holds is only what Ansible needs to reach a host (python3, sudo) and what a
-# systemd host has anyway. Everything the roles install stays out, so tests prove the roles
-# install it; Debian's EXTERNALLY-MANAGED marker stays in place like on a real VM.
-packages=systemd,systemd-sysv,dbus,python3,sudo,procps
+# What the image holds is only what Ansible needs to reach a host (python3, sudo; python3-apt,
+# without which Ansible's apt module cannot run in check mode, so `--check` on a new host could
+# not say what it would do) and what a systemd host has anyway. Everything the roles install
+# stays out, so tests prove the roles install it; Debian's EXTERNALLY-MANAGED marker stays in
+# place like on a real VM.
+packages=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,procps
 recipe_hash=$(sha256sum "$0" | cut -c1-12)
 tag="$repo:$recipe_hash"
 
