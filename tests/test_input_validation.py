@@ -41,6 +41,12 @@ CASES = [
     ({"app_server_log_level": "loud"}, ["app_server_log_level", "warning"]),
     ({"app_server_workers": -2}, ["app_server_workers", "-2"]),
     ({"layout_app_port": 70000}, ["layout_app_port=70000 is out of range"]),
+    ({"redis_password_length": 16}, ["redis_password_length=16 is below the minimum of 32"]),
+    (
+        {"django_app_secret_key_length": 20},
+        ["django_app_secret_key_length=20 is below the minimum of 50"],
+    ),
+    ({"django_app_keep_releases": 0}, ["django_app_keep_releases=0: at least 1"]),
 ]
 
 
