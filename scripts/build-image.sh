@@ -51,7 +51,9 @@ for unit in getty@tty1.service console-getty.service systemd-udevd.service \
 done
 # systemd makes a fresh machine id on first boot when the file is empty.
 : >"$rootfs/etc/machine-id"
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+# The package lists stay, as on a VM: `--check` cannot update them, so without them a dry run on
+# a new host would find no package at all. Ansible's apt module refreshes them when they age.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb
 
 log "importing as $tag"
 tar -C "$rootfs" -c . | docker import \
