@@ -136,3 +136,25 @@ def test_units_number_every_instance() -> None:
 )
 def test_local_url_reaches_the_bind_address(bind: str, url: str) -> None:
     assert _resolve(next(iter(CATALOG)), bind=bind)["url"] == url
+
+
+@pytest.mark.parametrize(
+    ("argument", "in_unit"),
+    [
+        ("--workers", "--workers"),
+        (4, "4"),
+        ("systemd:domain=INET:index=0", "systemd:domain=INET:index=0"),
+        ("two words", '"two words"'),
+        ('a"quote', '"a\\"quote"'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("$HOME", "$$HOME"),
+        ("100%", "100%%"),
+        ("semi;colon", '"semi;colon"'),
+        ("", '""'),
+        ("line\nbreak", '"line\\nbreak"'),
+    ],
+)
+def test_every_execstart_argument_stays_one_argument(argument: object, in_unit: str) -> None:
+    """The forms systemd 252 was seen to read back as the very argument (a transient unit
+    running printf '[%s]' on each, in the lab)."""
+    assert FILTERS.app_server_systemd_arg(argument) == in_unit

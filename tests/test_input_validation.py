@@ -47,6 +47,18 @@ CASES = [
         ["django_app_secret_key_length=20 is below the minimum of 50"],
     ),
     ({"django_app_keep_releases": 0}, ["django_app_keep_releases=0: at least 1"]),
+    (
+        {"layout_app_root": "/srv/my app"},
+        ["layout_app_root='/srv/my app' must be an absolute path"],
+    ),
+    ({"layout_config_dir": "etc/dsl"}, ["layout_config_dir='etc/dsl' must be an absolute path"]),
+    ({"layout_app_user": "Django User"}, ["layout_app_user='Django User' must be a system name"]),
+    ({"redis_password_file": "pw.txt"}, ["redis_password_file='pw.txt' must be an absolute path"]),
+    (
+        {"caddy": True, "caddy_domain": "example.com { respond 200 }"},
+        ["caddy_domain='example.com { respond 200 }' must be a DNS name"],
+    ),
+    ({"caddy": True, "caddy_acme_email": "webmaster"}, ["caddy_acme_email='webmaster'"]),
 ]
 
 
@@ -113,7 +125,13 @@ BENCHMARK_CASES = [
         {"configs": [{"server": "uwsgi", "blocking_threads": 4}]},
         ['{"server": "uwsgi", "blocking_threads": 4}: uwsgi takes the knobs'],
     ),
-    (UNREACHABLE_INVENTORY, {"benchmark_rounds": 0}, ["benchmark_rounds (0) must be at least 1"]),
+    (UNREACHABLE_INVENTORY, {"benchmark_rounds": 0}, ["benchmark_rounds (0) must be 1 to 20"]),
+    (UNREACHABLE_INVENTORY, {"benchmark_duration": "2h"}, ["benchmark_duration=2h", "1s to 1h"]),
+    (
+        UNREACHABLE_INVENTORY,
+        {"benchmark_connections": 50000},
+        ["connections (50000) from the threads to 20000"],
+    ),
     (UNREACHABLE_INVENTORY, {"configs": "uwsgi"}, ["must be a list of objects", '"uwsgi"']),
     (UNREACHABLE_INVENTORY, {"benchmark_duration": "soon"}, ["benchmark_duration=soon"]),
     (
@@ -145,3 +163,20 @@ def test_bad_benchmark_input_is_refused_before_any_change(
         *("-i", str(inventory_file), "-e", json.dumps(extra_vars)),
     )
     _assert_refused_by_checks(result, expected, "PLAY [Deploy the app with every server's package")
+
+
+GOOD_INPUT = {
+    "caddy": True,
+    "caddy_domain": "lab-1.example.org",
+    "caddy_acme_email": "ops+certs@example.org",
+    "layout_app_root": "/opt/django_server-lab.v2",
+    "layout_app_user": "dsl_app",
+    "django_app_keep_releases": 1,
+}
+
+
+def test_good_input_passes_the_checks(tmp_path: Path) -> None:
+    """The checks are not stricter than they say: unusual but valid values reach the deploy."""
+    output = _run_site(tmp_path, GOOD_INPUT)
+    text = output.stdout + output.stderr
+    assert "PLAY [Deploy Django Server Lab]" in text, text[-3000:]

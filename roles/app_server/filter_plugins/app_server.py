@@ -93,6 +93,18 @@ def app_server_deployments(
     return deployments
 
 
+def app_server_systemd_arg(value: object) -> str:
+    """One command-line argument as systemd's ExecStart= reads it: % and $ doubled (no
+    specifier or variable expansion), and in double quotes, with \\, " and line breaks
+    escaped, when it holds white space, a quote, a backslash, a ; or nothing, so that it stays
+    one argument."""
+    text = str(value).replace("%", "%%").replace("$", "$$")
+    if text and not any(char.isspace() or char in "\"'\\;" for char in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
 def app_server_public(catalog: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The part of the catalog others may read: each server's interfaces, packages and the
     knobs a caller may override."""
@@ -113,4 +125,5 @@ class FilterModule:
             "app_server_deployments": app_server_deployments,
             "app_server_local_address": app_server_local_address,
             "app_server_public": app_server_public,
+            "app_server_systemd_arg": app_server_systemd_arg,
         }
