@@ -92,7 +92,10 @@ def role_section(role: str) -> str:
 
 
 def role_tables(_catalog: Catalog) -> str:
-    roles = [role for role in ROLE_ORDER if (REPO_ROOT / "roles" / role).is_dir()]
+    """Every role's table: ROLE_ORDER first (the order a play runs them), then any other role."""
+    present = sorted(path.name for path in (REPO_ROOT / "roles").iterdir() if path.is_dir())
+    roles = [role for role in ROLE_ORDER if role in present]
+    roles += [role for role in present if role not in roles]
     return "\n\n".join(role_section(role) for role in roles)
 
 

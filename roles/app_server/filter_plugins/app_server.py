@@ -123,7 +123,6 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "app_server_deployments": app_server_deployments,
-            "app_server_local_address": app_server_local_address,
             "app_server_public": app_server_public,
             "app_server_systemd_arg": app_server_systemd_arg,
         }
