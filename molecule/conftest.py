@@ -35,7 +35,8 @@ CATALOG: dict[str, dict[str, Any]] = role_file("app_server", "vars", "main.yml")
     "app_server_catalog"
 ]
 LAYOUT: dict[str, Any] = role_file("layout", "defaults", "main.yml")
-DEFAULT_SERVER: str = role_file("app_server", "defaults", "main.yml")["app_server_name"]
+APP_SERVER_DEFAULTS: dict[str, Any] = role_file("app_server", "defaults", "main.yml")
+DEFAULT_SERVER: str = APP_SERVER_DEFAULTS["app_server_name"]
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,19 @@ class Deployment:
     """What the inventory says runs on a host."""
 
     server: str
+    address: str
     port: int
     units: list[str]
     socket_unit: str | None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"http://{host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
 
 
 def deployment_of(host: Host) -> Deployment:
@@ -95,6 +102,9 @@ def deployment_of(host: Host) -> Deployment:
     socket_file = host.file(f"/etc/systemd/system/django-{server}.socket")
     return Deployment(
         server=server,
+        address=variables.get(
+            "app_server_bind_address", APP_SERVER_DEFAULTS["app_server_bind_address"]
+        ),
         port=int(variables.get("layout_app_port", LAYOUT["layout_app_port"])),
         units=units,
         socket_unit=f"django-{server}.socket" if socket_file.exists else None,

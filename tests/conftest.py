@@ -29,10 +29,11 @@ def load_catalog(repo_root: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
     return catalog
 
 
-def load_filter_plugin() -> ModuleType:
-    """The app_server role's filter plugin, a plain Python file, loaded by its path."""
-    path = APP_SERVER_ROLE / "filter_plugins" / "app_server.py"
-    spec = importlib.util.spec_from_file_location("app_server_filters", path)
+def load_filter_plugin(kind: str = "filter_plugins") -> ModuleType:
+    """One of the app_server role's plugins (filter_plugins, test_plugins), a plain Python
+    file, loaded by its path."""
+    path = APP_SERVER_ROLE / kind / "app_server.py"
+    spec = importlib.util.spec_from_file_location(f"app_server_{kind}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -11,6 +11,7 @@ import pytest
 from conftest import APP_SERVER_ROLE, CATALOG, REPO_ROOT, ROLES_DIR, load_filter_plugin, load_yaml
 
 FILTERS = load_filter_plugin()
+TESTS = load_filter_plugin("test_plugins")
 REQUIRED_FIELDS = {
     "interfaces",
     "packages",
@@ -23,6 +24,7 @@ REQUIRED_FIELDS = {
     "reload_signal",
     "serves_static",
     "socket_activated",
+    "binds_host_names",
     "scales",
     "per_vcpu",
     "threads",
@@ -136,6 +138,46 @@ def test_units_number_every_instance() -> None:
 )
 def test_local_url_reaches_the_bind_address(bind: str, url: str) -> None:
     assert _resolve(next(iter(CATALOG)), bind=bind)["url"] == url
+
+
+@pytest.mark.parametrize(
+    ("bind", "listen", "family"),
+    [
+        ("127.0.0.1", "127.0.0.1:8000", "INET"),
+        ("0.0.0.0", "0.0.0.0:8000", "INET"),
+        ("::", "[::]:8000", "INET6"),
+        ("::1", "[::1]:8000", "INET6"),
+        ("fd00::5", "[fd00::5]:8000", "INET6"),
+        ("app.internal", "app.internal:8000", "INET"),
+    ],
+)
+def test_every_server_binds_what_the_address_says(bind: str, listen: str, family: str) -> None:
+    """The host:port every config and a systemd socket's ListenStream= get, and the domain
+    Daphne adopts the systemd socket as."""
+    for server in CATALOG:
+        deployment = _resolve(server, bind=bind)
+        assert (deployment["listen"], deployment["family"]) == (listen, family)
+
+
+@pytest.mark.parametrize(
+    ("value", "ip_address", "host_name"),
+    [
+        ("127.0.0.1", True, False),
+        ("::", True, False),
+        ("fe80::1", True, False),
+        ("localhost", False, True),
+        ("app-1.internal", False, True),
+        ("256.1.1.1", False, False),
+        ("[::1]", False, False),
+        ("127.0.0.1:8000", False, False),
+        ("0.0.0.0 --workers 9", False, False),
+        ("", False, False),
+        ("-leading.example", False, False),
+    ],
+)
+def test_bind_address_tests(value: str, ip_address: bool, host_name: bool) -> None:
+    assert TESTS.app_server_ip_address(value) is ip_address
+    assert TESTS.app_server_host_name(value) is host_name
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,17 @@ CASES = [
         ["caddy_domain='example.com { respond 200 }' must be a DNS name"],
     ),
     ({"caddy": True, "caddy_acme_email": "webmaster"}, ["caddy_acme_email='webmaster'"]),
+    (
+        {"app_server_bind_address": "0.0.0.0 --workers 99"},
+        ["app_server_bind_address='0.0.0.0 --workers 99' must be an IPv4 or IPv6 address"],
+    ),
+    ({"app_server_bind_address": "[::1]"}, ["app_server_bind_address='[::1]'", "without brackets"]),
+    ({"app_server_bind_address": "127.0.0.1:8000"}, ["app_server_bind_address='127.0.0.1:8000'"]),
+    ({"app_server_bind_address": "256.1.1.1"}, ["app_server_bind_address='256.1.1.1'"]),
+    (
+        {"server": "granian", "app_server_bind_address": "app.internal"},
+        ["'app.internal' is a host name, which granian cannot", "uwsgi, gunicorn"],
+    ),
 ]
 
 
@@ -172,6 +183,7 @@ GOOD_INPUT = {
     "layout_app_root": "/opt/django_server-lab.v2",
     "layout_app_user": "dsl_app",
     "django_app_keep_releases": 1,
+    "app_server_bind_address": "::",
 }
 
 

@@ -40,9 +40,10 @@ def test_only_the_chosen_server_has_units(host: Host, deployment: Deployment) ->
     assert others == []
 
 
-def test_listens_on_loopback_only(host: Host, deployment: Deployment) -> None:
-    assert host.socket(f"tcp://127.0.0.1:{deployment.port}").is_listening
-    assert not host.socket(f"tcp://0.0.0.0:{deployment.port}").is_listening
+def test_listens_on_its_bind_address_only(host: Host, deployment: Deployment) -> None:
+    assert host.socket(f"tcp://{deployment.address}:{deployment.port}").is_listening
+    for everywhere in ("0.0.0.0", "::"):
+        assert not host.socket(f"tcp://{everywhere}:{deployment.port}").is_listening
 
 
 def test_health(host: Host, deployment: Deployment) -> None:
@@ -92,14 +93,12 @@ def test_websocket_echo_on_asgi_servers(host: Host, deployment: Deployment, prob
     if deployment.server not in ASGI_SERVERS:
         # WSGI servers (and Granian on its default WSGI interface) have no WebSocket: the
         # handshake must be refused, not hang.
-        output = host.run(
-            f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hi"
-        )
+        output = host.run(f"timeout 15 python3 {probes}/ws_echo.py {deployment.ws_url}/ws/echo hi")
         assert output.rc == 0, output.stderr
         assert json.loads(output.stdout)["status"] != 101
         return
     output = host.check_output(
-        f"timeout 15 python3 {probes}/ws_echo.py ws://127.0.0.1:{deployment.port}/ws/echo hello-lab"
+        f"timeout 15 python3 {probes}/ws_echo.py {deployment.ws_url}/ws/echo hello-lab"
     )
     result = json.loads(output)
     assert result["status"] == 101

@@ -29,6 +29,19 @@ def app_server_local_address(bind_address: str) -> str:
     return bind_address
 
 
+def app_server_listen(bind_address: str, port: int) -> str:
+    """The host:port a server binds (every server's config, a systemd socket's ListenStream=):
+    brackets around an IPv6 literal, every IPv4 address when bind_address is empty."""
+    host = bind_address or "0.0.0.0"
+    return f"[{host}]:{int(port)}" if ":" in host else f"{host}:{int(port)}"
+
+
+def app_server_family(bind_address: str) -> str:
+    """The address family of bind_address as a socket's domain names it: INET6 for an IPv6
+    literal, INET for anything else (an IPv4 literal, or a name, which resolves to IPv4 first)."""
+    return "INET6" if ":" in bind_address else "INET"
+
+
 def app_server_tuned_knobs(entry: Mapping[str, Any], vcpus: int) -> dict[str, Any]:
     """The catalog's tuned knobs of one server on a host with `vcpus` vCPUs: `per_vcpu` workers
     (or instances, for a server without workers) per vCPU, its threads and its own knobs."""
@@ -80,6 +93,8 @@ def app_server_deployments(
                 "interface": interface or str(entry["interfaces"][0]),
                 "address": bind_address,
                 "port": int(request["port"]),
+                "listen": app_server_listen(bind_address, int(request["port"])),
+                "family": app_server_family(bind_address),
                 "url": url,
                 "health_url": f"{url}/api/health",
                 "knobs": knobs,
