@@ -37,6 +37,12 @@ def normalise(value: object) -> str:
     return " ".join(str(value).split())
 
 
+def forwarding_first(name: str) -> tuple[bool, str]:
+    """Writing a forwarding switch resets all.accept_redirects (the kernel's
+    inet_forward_change): forwarding goes first, so the redirect settings after it hold."""
+    return (not (name.endswith(".forwarding") or name.endswith(".ip_forward")), name)
+
+
 def setting_path(proc_sys: Path, name: str) -> Path:
     return proc_sys / name.replace(".", "/")
 
@@ -53,7 +59,8 @@ def main() -> None:
     applied: list[str] = []
     read_only: list[str] = []
     missing: list[str] = []
-    for name, wanted in sorted(module.params["settings"].items()):
+    for name in sorted(module.params["settings"], key=forwarding_first):
+        wanted = module.params["settings"][name]
         path = setting_path(proc_sys, name)
         try:
             running = path.read_text(encoding="ascii")
