@@ -21,7 +21,7 @@ INVENTORY ?= inventory/lab
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup docker image lab deploy bench sweep lab-destroy lint test test-unit test-app \
+.PHONY: help setup docker image lab deploy bench sweep audit lab-destroy lint test test-unit test-app \
 	test-report test-molecule clean
 
 help: ## List the targets
@@ -56,6 +56,9 @@ bench: lab ## Set up, bring up the lab, benchmark all six servers, write the rep
 
 sweep: lab ## Sweep each server's knobs (the catalog's grids) in the lab (scripts/sweep_knobs.py)
 	python scripts/sweep_knobs.py $(SWEEP_ARGS) --output results/sweep.md
+
+audit: lab ## Lynis audit of the deployed hosts (installs lynis, nothing else): results/audit/<host>.md
+	ansible-playbook -i $(INVENTORY) playbooks/audit.yml
 
 lab-destroy: setup ## Remove the lab containers
 	ansible-playbook -i $(INVENTORY) playbooks/lab_destroy.yml
