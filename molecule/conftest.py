@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from testinfra.host import Host
 
+import importlib.util
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +134,87 @@ def probes(host: Host) -> str:
         )
         assert not result.get("failed"), result
     return REMOTE_PROBES_DIR
+
+
+def _app_server_filters() -> Any:
+    """The app_server role's filter plugin (a plain Python file): the role's own formulas."""
+    path = ROLES_DIR / "app_server" / "filter_plugins" / "app_server.py"
+    spec = importlib.util.spec_from_file_location("app_server_filters", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+APP_SERVER_FILTERS = _app_server_filters()
+# The knobs a host's inventory may set (0 or empty: the catalog's tuned value).
+SIZING_VARIABLES = ("workers", "threads", "instances")
+# The budget of the units' limits (the role's vars/main.yml: app_server_limit_budget).
+LIMIT_BUDGET_KEYS = (
+    "memory_base_mb",
+    "memory_per_worker_mb",
+    "memory_per_thread_mb",
+    "memory_host_percent",
+    "memory_high_percent",
+    "memory_max_mb",
+    "tasks_base",
+    "tasks_per_worker",
+    "tasks_max",
+)
+EXPOSURE_LINE = re.compile(r"Overall exposure level for \S+: ([0-9.]+)")
+
+
+def app_units(host: Host) -> dict[str, list[str]]:
+    """The django-<server>@<n>.service units loaded on the host, by server, the order in which
+    they were deployed unknown (sorted by name)."""
+    listed = host.check_output(
+        "systemctl list-units --all --plain --no-legend 'django-*@*.service' | awk '{print $1}'"
+    )
+    units: dict[str, list[str]] = {}
+    for unit in sorted(listed.split()):
+        server = unit.removeprefix("django-").partition("@")[0]
+        units.setdefault(server, []).append(unit)
+    return units
+
+
+def exposure_of(host: Host, unit: str) -> float:
+    """The overall exposure `systemd-analyze security` gives the unit (0 safest, 10 worst)."""
+    output = host.check_output(f"systemd-analyze security --no-pager {shlex.quote(unit)}")
+    match = EXPOSURE_LINE.search(output)
+    assert match, f"no overall exposure line for {unit}: {output[-500:]}"
+    return float(match.group(1))
+
+
+def expected_unit_limits(host: Host, servers: list[str]) -> dict[str, dict[str, int]]:
+    """Each server's unit limits as the role computes them on this host: its deployments planned
+    from the catalog for the host's vCPUs and the inventory's sizing, then the role's formula
+    over the host's memory with the role's defaults (or the inventory's values) as budget."""
+    facts = host.ansible("setup", "gather_subset=!all,hardware", check=False)["ansible_facts"]
+    variables = {**APP_SERVER_DEFAULTS, **host.ansible.get_variables()}
+    overrides = {
+        name: variables[f"app_server_{name}"]
+        for name in SIZING_VARIABLES
+        if variables.get(f"app_server_{name}")
+    } | dict(variables.get("app_server_knobs") or {})
+    requests = [
+        {"name": name, "role": "main", "port": 8000 + index, "interface": ""}
+        for index, name in enumerate(servers)
+    ]
+    deployments = APP_SERVER_FILTERS.app_server_deployments(
+        requests,
+        CATALOG,
+        int(facts["ansible_processor_vcpus"]),
+        overrides,
+        bind_address="127.0.0.1",
+        settings={},
+        timeouts={},
+    )
+    budget = {key: int(variables[f"app_server_{key}"]) for key in LIMIT_BUDGET_KEYS}
+    planned = APP_SERVER_FILTERS.app_server_unit_limits(
+        deployments, int(facts["ansible_memtotal_mb"]), budget
+    )
+    return {
+        deployment["name"]: {**deployment["limits"], "units": deployment["units"]}
+        for deployment in planned
+    }

@@ -55,7 +55,7 @@ class SystemOut(Schema):
     timestamp: str = Field(description="Now, ISO 8601 in UTC")
     hostname: str
     os: str = Field(description="Kernel name and release")
-    uptime: float | None = Field(description="Seconds since boot, from /proc/uptime")
+    uptime: float | None = Field(description="Seconds since boot (the kernel's boot-time clock)")
 
 
 class HealthOut(Schema):

@@ -163,9 +163,10 @@ def test_env_file_is_private(host: Host, deployment: Deployment) -> None:
     assert path.startswith(LAYOUT["layout_config_dir"] + "/")
     with host.sudo():
         env_file = host.file(path)
-        # systemd reads it for the units: the app user can neither read nor rewrite its secrets.
-        assert env_file.mode == 0o600
+        # systemd reads it for the units; the app's group reads it, only root rewrites it.
+        assert env_file.mode == 0o640
         assert env_file.user == "root"
+        assert env_file.group == LAYOUT["layout_app_group"]
         settings = dict(
             line.split("=", 1) for line in env_file.content_string.splitlines() if "=" in line
         )

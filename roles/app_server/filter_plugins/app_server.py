@@ -6,6 +6,7 @@ read that fact instead of the catalog.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -132,12 +133,62 @@ def app_server_public(catalog: Mapping[str, Mapping[str, Any]]) -> dict[str, dic
     }
 
 
+def app_server_unit_limits(
+    deployments: Iterable[Mapping[str, Any]],
+    memtotal_mb: int,
+    budget: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    """Each deployment with its units' resource limits (`limits`: memory_max_mb, memory_high_mb,
+    tasks_max), from its workers and threads per unit and the host's memory.
+
+    A unit's memory budget is memory_base_mb + workers x (memory_per_worker_mb + threads x
+    memory_per_thread_mb), capped by memory_host_percent of the host's memory shared evenly by
+    every app unit on the host (no cap when memtotal_mb is 0, i.e. unknown); memory_high_mb is
+    memory_high_percent of that. Its tasks are tasks_base + workers x (tasks_per_worker +
+    threads). A non-zero memory_max_mb or tasks_max in `budget` replaces the computed value.
+    Daphne's units are one instance each (workers 1), so every unit counts its own processes.
+    """
+    planned = [dict(deployment) for deployment in deployments]
+    units_on_host = sum(len(deployment["units"]) for deployment in planned) or 1
+    ceiling_mb = int(memtotal_mb) * int(budget["memory_host_percent"]) // 100 // units_on_host
+    for deployment in planned:
+        workers = int(deployment["knobs"]["workers"])
+        threads = int(deployment["knobs"]["threads"])
+        memory_mb = int(budget["memory_base_mb"]) + workers * (
+            int(budget["memory_per_worker_mb"]) + threads * int(budget["memory_per_thread_mb"])
+        )
+        if ceiling_mb > 0:
+            memory_mb = min(memory_mb, ceiling_mb)
+        memory_mb = int(budget["memory_max_mb"]) or memory_mb
+        tasks = int(budget["tasks_base"]) + workers * (int(budget["tasks_per_worker"]) + threads)
+        deployment["limits"] = {
+            "memory_max_mb": memory_mb,
+            "memory_high_mb": memory_mb * int(budget["memory_high_percent"]) // 100,
+            "tasks_max": int(budget["tasks_max"]) or tasks,
+        }
+    return planned
+
+
+def app_server_is_loopback(address: str) -> bool:
+    """Whether a bind address (IPv4, IPv6 with or without brackets, or localhost) only listens
+    on the host's loopback interface."""
+    text = str(address).strip("[]")
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
 class FilterModule:
     """Ansible entry point."""
 
     def filters(self) -> dict[str, Any]:
         return {
             "app_server_deployments": app_server_deployments,
+            "app_server_is_loopback": app_server_is_loopback,
             "app_server_public": app_server_public,
             "app_server_systemd_arg": app_server_systemd_arg,
+            "app_server_unit_limits": app_server_unit_limits,
         }
