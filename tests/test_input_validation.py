@@ -34,7 +34,36 @@ CASES = [
         {"app_server_knobs": {"wokers": 2}},
         ["app_server_knobs names wokers", "which no server takes"],
     ),
-    ({"caddy": True, "caddy_admin_address": "0.0.0.0:2019"}, ["admin API beyond this host"]),
+    (
+        {"caddy": True, "caddy_admin_address": "0.0.0.0:2019"},
+        ["caddy_admin_address='0.0.0.0:2019' must be the absolute path of a unix socket"],
+    ),
+    # Even on loopback: a TCP admin API answers every local process.
+    (
+        {"caddy": True, "caddy_admin_address": "localhost:2019"},
+        ["caddy_admin_address='localhost:2019'", "A TCP address"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "run/caddy/admin.sock"},
+        ["caddy_admin_address='run/caddy/admin.sock' must be the absolute path"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/admin sock"},
+        ["caddy_admin_address='/run/caddy/admin sock' must be the absolute path"],
+    ),
+    # systemd deletes the socket's directory when Caddy stops: never another service's.
+    (
+        {"caddy": True, "caddy_admin_address": "/run/redis/caddy.sock"},
+        ["caddy_admin_address='/run/redis/caddy.sock'", "named caddy*"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/../admin.sock"},
+        ["caddy_admin_address='/run/caddy/../admin.sock'", "no step starting with '.'"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/" + "a" * 100},
+        ["at most 107 characters"],
+    ),
     ({"app_server_listen_backlog": 100000}, ["above net.core.somaxconn", "100000"]),
     ({"redis_maxmemory_policy": "forget-everything"}, ["redis_maxmemory_policy", "allkeys-lru"]),
     ({"django_app_seed_movies": "lots"}, ["django_app_seed_movies", "int"]),
