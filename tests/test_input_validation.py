@@ -88,6 +88,7 @@ CASES = [
         ["caddy_domain='example.com { respond 200 }' must be a DNS name"],
     ),
     ({"caddy": True, "caddy_acme_email": "webmaster"}, ["caddy_acme_email='webmaster'"]),
+    ({"caddy": True, "caddy_http_public": "sometimes"}, ["caddy_http_public", "bool"]),
 ]
 
 
@@ -192,6 +193,44 @@ def test_bad_benchmark_input_is_refused_before_any_change(
         *("-i", str(inventory_file), "-e", json.dumps(extra_vars)),
     )
     _assert_refused_by_checks(result, expected, "PLAY [Deploy the app with every server's package")
+
+
+# A load host outside the loadgen group (the target picked with --limit): Caddy's plain-HTTP site
+# stays on loopback, where the load host cannot reach it.
+OTHER_HOST_INVENTORY = (
+    UNREACHABLE_INVENTORY
+    + """\
+others:
+  hosts:
+    load-elsewhere:
+      ansible_connection: community.docker.docker
+      ansible_host: dsl-test-load-host-that-does-not-exist
+"""
+)
+
+
+def test_load_host_outside_loadgen_needs_caddys_site_opened(tmp_path: Path) -> None:
+    inventory_file = tmp_path / "inventory.yml"
+    inventory_file.write_text(OTHER_HOST_INVENTORY)
+    extra_vars = {"caddy": True, "benchmark_load_host": "load-elsewhere"}
+    result = ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "benchmark.yml"),
+        *("-i", str(inventory_file), "--limit", "nowhere", "-e", json.dumps(extra_vars)),
+    )
+    _assert_refused_by_checks(
+        result,
+        ["wrk runs on load-elsewhere", "listens on loopback only", "caddy_http_public=true"],
+        "PLAY [Deploy the app with every measured server's package",
+    )
+    opened = ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "benchmark.yml"),
+        *("-i", str(inventory_file), "--limit", "nowhere"),
+        *("-e", json.dumps({**extra_vars, "caddy_http_public": True})),
+    )
+    # Opened, the checks pass: the deploy play starts (and cannot reach the host).
+    assert "PLAY [Deploy the app with every measured server's package" in opened.stdout, (
+        opened.stdout[-3000:]
+    )
 
 
 GOOD_INPUT = {
