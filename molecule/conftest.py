@@ -72,6 +72,12 @@ def http_get(host: Host, url: str, *curl_options: str, timeout: float = 10.0) ->
     return HttpResponse(status=int(status), headers=headers, body=body, http_version=version)
 
 
+def host_address(host: Host) -> str:
+    """The host's IPv4 address on its default route: the one other hosts reach it by."""
+    route = host.check_output("ip -4 -oneline route get 192.0.2.1").split()
+    return route[route.index("src") + 1]
+
+
 @dataclass(frozen=True)
 class Deployment:
     """What the inventory says runs on a host."""

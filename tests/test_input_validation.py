@@ -34,7 +34,36 @@ CASES = [
         {"app_server_knobs": {"wokers": 2}},
         ["app_server_knobs names wokers", "which no server takes"],
     ),
-    ({"caddy": True, "caddy_admin_address": "0.0.0.0:2019"}, ["admin API beyond this host"]),
+    (
+        {"caddy": True, "caddy_admin_address": "0.0.0.0:2019"},
+        ["caddy_admin_address='0.0.0.0:2019' must be the absolute path of a unix socket"],
+    ),
+    # Even on loopback: a TCP admin API answers every local process.
+    (
+        {"caddy": True, "caddy_admin_address": "localhost:2019"},
+        ["caddy_admin_address='localhost:2019'", "A TCP address"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "run/caddy/admin.sock"},
+        ["caddy_admin_address='run/caddy/admin.sock' must be the absolute path"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/admin sock"},
+        ["caddy_admin_address='/run/caddy/admin sock' must be the absolute path"],
+    ),
+    # systemd deletes the socket's directory when Caddy stops: never another service's.
+    (
+        {"caddy": True, "caddy_admin_address": "/run/redis/caddy.sock"},
+        ["caddy_admin_address='/run/redis/caddy.sock'", "named caddy*"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/../admin.sock"},
+        ["caddy_admin_address='/run/caddy/../admin.sock'", "no step starting with '.'"],
+    ),
+    (
+        {"caddy": True, "caddy_admin_address": "/run/caddy/" + "a" * 100},
+        ["at most 107 characters"],
+    ),
     ({"app_server_listen_backlog": 100000}, ["above net.core.somaxconn", "100000"]),
     ({"redis_maxmemory_policy": "forget-everything"}, ["redis_maxmemory_policy", "allkeys-lru"]),
     ({"django_app_seed_movies": "lots"}, ["django_app_seed_movies", "int"]),
@@ -70,6 +99,7 @@ CASES = [
         {"server": "granian", "app_server_bind_address": "app.internal"},
         ["'app.internal' is a host name, which granian cannot", "uwsgi, gunicorn"],
     ),
+    ({"caddy": True, "caddy_http_public": "sometimes"}, ["caddy_http_public", "bool"]),
 ]
 
 
@@ -174,6 +204,56 @@ def test_bad_benchmark_input_is_refused_before_any_change(
         *("-i", str(inventory_file), "-e", json.dumps(extra_vars)),
     )
     _assert_refused_by_checks(result, expected, "PLAY [Deploy the app with every server's package")
+
+
+# A load host outside the loadgen group (the target picked with --limit): Caddy's plain-HTTP site
+# stays on loopback, where the load host cannot reach it.
+OTHER_HOST_INVENTORY = (
+    UNREACHABLE_INVENTORY
+    + """\
+others:
+  hosts:
+    load-elsewhere:
+      ansible_connection: community.docker.docker
+      ansible_host: dsl-test-load-host-that-does-not-exist
+"""
+)
+
+
+def _run_benchmark_from_elsewhere(
+    tmp_path: Path, extra_vars: dict[str, object]
+) -> subprocess.CompletedProcess[str]:
+    inventory_file = tmp_path / "inventory.yml"
+    inventory_file.write_text(OTHER_HOST_INVENTORY)
+    return ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "benchmark.yml"),
+        *("-i", str(inventory_file), "--limit", "nowhere"),
+        *("-e", json.dumps({"benchmark_load_host": "load-elsewhere", **extra_vars})),
+    )
+
+
+def test_load_host_outside_loadgen_needs_caddys_site_opened(tmp_path: Path) -> None:
+    result = _run_benchmark_from_elsewhere(tmp_path, {"caddy": True})
+    _assert_refused_by_checks(
+        result,
+        ["wrk runs on load-elsewhere", "listens on loopback only", "caddy_http_public=true"],
+        "PLAY [Deploy the app with every measured server's package",
+    )
+
+
+@pytest.mark.parametrize(
+    "extra_vars",
+    [{"caddy": True, "caddy_http_public": True}, {"app_server_bind_address": "0.0.0.0"}],
+    ids=["caddy-opened", "server-on-the-network"],
+)
+def test_load_host_outside_loadgen_passes_the_checks_when_it_can_reach_the_target(
+    tmp_path: Path, extra_vars: dict[str, object]
+) -> None:
+    """The checks pass (the deploy play starts and cannot reach the host), Caddy on or off."""
+    result = _run_benchmark_from_elsewhere(tmp_path, extra_vars)
+    assert "PLAY [Deploy the app with every measured server's package" in result.stdout, (
+        result.stdout[-3000:]
+    )
 
 
 GOOD_INPUT = {

@@ -9,12 +9,13 @@ from __future__ import annotations
 from testinfra.host import Host
 
 import json
+import re
 import shlex
 
 import pytest
 from caddy_layout import CADDY_HOSTS, Layout, layout_of
 
-from conftest import LAYOUT, HttpResponse, http_get, role_file
+from conftest import LAYOUT, HttpResponse, host_address, http_get, role_file
 
 testinfra_hosts = CADDY_HOSTS
 
@@ -22,6 +23,15 @@ CADDY_DEFAULTS = role_file("caddy", "defaults", "main.yml")
 CADDY_VARS = role_file("caddy", "vars", "main.yml")
 CADDYFILE = CADDY_VARS["caddy_config_file"]
 CA_CERT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
+CADDY_DROPIN = CADDY_VARS["caddy_unit_dropin"].replace(
+    "{{ caddy_service }}", CADDY_VARS["caddy_service"]
+)
+ADMIN_SOCKET = CADDY_DEFAULTS["caddy_admin_address"]
+# Caddy's own default admin address is localhost:2019; the role's is a unix socket.
+CADDY_TCP_ADMIN_PORT = 2019
+# systemd-analyze security: the package's unit scores about 9 (exposed), the role's drop-in
+# must bring it to 2.0 or less.
+MAX_EXPOSURE = 2.0
 STATIC_ROOT = f"{LAYOUT['layout_app_root']}/current/staticfiles"
 STATIC_FILE = "css/site.css"
 STATIC_CACHE_CONTROL = CADDY_DEFAULTS["caddy_static_cache_control"]
@@ -52,16 +62,135 @@ def fetch_https(host: Host, path: str, *curl_options: str) -> HttpResponse:
     return http_get(host, f"{HTTPS_BASE}{path}", "--cacert", CA_CERT, *curl_options)
 
 
-def test_caddy_runs_with_the_admin_api_on_loopback(host: Host, layout: Layout) -> None:
+def caddy_listeners(host: Host, port: int | None = None) -> list[tuple[str, int, int]]:
+    """Caddy's listening TCP sockets (optionally on one port): (address, port, backlog)."""
+    port_filter = f"'( sport = :{port} )'" if port else ""
+    lines = host.check_output(f"ss -Hltnp {port_filter}").splitlines()
+    listeners = []
+    for line in lines:
+        if '"caddy"' not in line:
+            continue
+        _state, _queued, backlog, local, *_ = line.split()
+        address, _, listen_port = local.rpartition(":")
+        listeners.append((address.strip("[]"), int(listen_port), int(backlog)))
+    return listeners
+
+
+def caddy_main_pid(host: Host) -> int:
+    return int(host.check_output("systemctl show --property MainPID --value caddy"))
+
+
+def test_caddy_listens_on_its_sites_ports_only(host: Host, layout: Layout) -> None:
+    """No TCP port for the admin API: Caddy listens on the HTTPS and the plain-HTTP sites only."""
     service = host.service("caddy")
     assert service.is_running
     assert service.is_enabled
-    assert host.socket(f"tcp://{LAYOUT['layout_https_port']}").is_listening
-    assert host.socket(f"tcp://{LAYOUT['layout_http_port']}").is_listening
-    admin_port = CADDY_DEFAULTS["caddy_admin_address"].rpartition(":")[2]
-    assert host.socket(f"tcp://127.0.0.1:{admin_port}").is_listening
-    assert not host.socket(f"tcp://0.0.0.0:{admin_port}").is_listening
-    assert not host.socket(f"tcp://:::{admin_port}").is_listening
+    ports = {port for _address, port, _backlog in caddy_listeners(host)}
+    assert ports == {LAYOUT["layout_https_port"], LAYOUT["layout_http_port"]}
+    # Caddy's old default admin port: nothing listens there, on any address.
+    assert host.check_output(f"ss -Hltn '( sport = :{CADDY_TCP_ADMIN_PORT} )'") == ""
+
+
+def test_admin_api_is_a_unix_socket_only_caddy_can_use(host: Host, layout: Layout) -> None:
+    with host.sudo():
+        socket = host.file(ADMIN_SOCKET)
+        directory = host.file(ADMIN_SOCKET.rpartition("/")[0])
+        assert socket.is_socket
+        assert (socket.user, directory.user) == ("caddy", "caddy")
+        # Not world-writable (connecting to a unix socket needs write permission), in a directory
+        # others cannot even enter.
+        assert socket.mode & 0o002 == 0, oct(socket.mode)
+        assert directory.mode == 0o750, oct(directory.mode)
+        listening = host.check_output(f"ss -Hlxp src {ADMIN_SOCKET}")
+    assert '"caddy"' in listening
+    # The admin API answers root there (Caddy 2.6 takes an empty Host on a unix socket) and
+    # refuses any other user.
+    admin_request = (
+        f"curl --silent --fail --max-time 5 --header 'Host;' --unix-socket {ADMIN_SOCKET}"
+        " http://localhost/config/admin"
+    )
+    with host.sudo():
+        config = host.check_output(admin_request)
+        as_nobody = host.run(f"runuser -u nobody -- {admin_request}")
+    assert json.loads(config)["listen"] == f"unix/{ADMIN_SOCKET}"
+    assert as_nobody.rc == 7, as_nobody  # curl: could not connect (permission denied)
+
+
+def test_caddy_runs_in_its_sandbox(host: Host, layout: Layout) -> None:
+    """The role's drop-in confines the package's unit: exposure at most 2.0 of 10 (about 9 bare)."""
+    with host.sudo():
+        dropin = host.file(CADDY_DROPIN)
+        assert dropin.exists
+        assert (dropin.user, dropin.mode) == ("root", 0o644)
+        report = host.check_output("systemd-analyze security --no-pager caddy.service")
+        status = host.file(f"/proc/{caddy_main_pid(host)}/status").content_string
+        mounts = host.file(f"/proc/{caddy_main_pid(host)}/mountinfo").content_string
+    exposure = re.search(r"Overall exposure level for caddy\.service: ([0-9.]+)", report)
+    assert exposure, report
+    assert float(exposure.group(1)) <= MAX_EXPOSURE, report
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    # Binding ports below 1024 is the one capability it keeps (CAP_NET_BIND_SERVICE, bit 10).
+    assert int(fields["CapEff"], 16) == 1 << 10
+    assert int(fields["CapBnd"], 16) == 1 << 10
+    assert fields["NoNewPrivs"] == "1"
+    assert fields["Seccomp"] == "2"
+    # The app's secrets and data are hidden from it (an inaccessible node mounted over each).
+    mount_points = {line.split()[4] for line in mounts.splitlines()}
+    assert {LAYOUT["layout_config_dir"], f"{LAYOUT['layout_app_root']}/shared"} <= mount_points
+
+
+def test_the_sandbox_leaves_the_listen_backlog_to_the_kernel(host: Host, layout: Layout) -> None:
+    """Caddy sizes its backlog from /proc/sys/net/core/somaxconn: the sandbox must let it read it
+    (ProcSubset=pid would hide it, and 200 benchmark connections would meet a backlog of 128)."""
+    somaxconn = int(host.check_output("sysctl --values net.core.somaxconn"))
+    backlogs = {backlog for _address, _port, backlog in caddy_listeners(host)}
+    assert backlogs == {min(somaxconn, 65535)}
+
+
+def test_plain_http_site_listens_on_loopback_only(host: Host, layout: Layout) -> None:
+    """No load hosts in this inventory: the benchmark's site is for this host's own clients,
+    while the HTTPS site answers on every address."""
+    http = caddy_listeners(host, LAYOUT["layout_http_port"])
+    assert http
+    assert {address for address, _port, _backlog in http} <= {"127.0.0.1", "::1"}, http
+    https = caddy_listeners(host, LAYOUT["layout_https_port"])
+    assert {address for address, _port, _backlog in https} <= {"*", "0.0.0.0", "::"}, https
+    address = host_address(host)
+    refused = host.run(
+        f"curl --silent --max-time 5 --output /dev/null "
+        f"http://{address}:{LAYOUT['layout_http_port']}/api/health"
+    )
+    assert refused.rc == 7, refused  # curl: could not connect
+    secure = http_get(
+        host, f"https://{address}:{LAYOUT['layout_https_port']}/api/health", "--cacert", CA_CERT
+    )
+    assert secure.status == 200
+    assert secure.json()["status"] == "healthy"
+
+
+def test_reload_applies_a_changed_caddyfile_through_the_admin_socket(
+    host: Host, layout: Layout
+) -> None:
+    """`systemctl reload caddy` (the role's handler) runs `caddy reload`, which sends the new
+    Caddyfile over the unix socket: the change is served by the same process."""
+    url = f"{HTTP_BASE}/static/{STATIC_FILE}"
+    backup = "/var/tmp/dsl-caddyfile-before-reload-test"
+    marker = "public, max-age=7"
+    pid = caddy_main_pid(host)
+    with host.sudo():
+        host.check_output(f"cp -p {CADDYFILE} {backup}")
+        try:
+            host.check_output(
+                f"sed -i 's/{STATIC_CACHE_CONTROL}/{marker}/' {CADDYFILE} && systemctl reload caddy"
+            )
+            changed = http_get(host, url).headers.get("cache-control")
+        finally:
+            host.check_output(f"mv {backup} {CADDYFILE} && systemctl reload caddy")
+        restored = http_get(host, url).headers.get("cache-control")
+    assert changed == marker
+    assert restored == STATIC_CACHE_CONTROL
+    assert caddy_main_pid(host) == pid
+    assert host.file(ADMIN_SOCKET).is_socket
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

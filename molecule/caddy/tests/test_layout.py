@@ -12,11 +12,17 @@ from testinfra.host import Host
 import pytest
 from caddy_layout import ALL_HOSTS, Layout, layout_of
 
-from conftest import CATALOG, LAYOUT, http_get
+from conftest import CATALOG, LAYOUT, http_get, role_file
 
 testinfra_hosts = ALL_HOSTS
 
-CADDYFILE = "/etc/caddy/Caddyfile"
+CADDY_VARS = role_file("caddy", "vars", "main.yml")
+CADDYFILE = CADDY_VARS["caddy_config_file"]
+CADDY_DROPIN = CADDY_VARS["caddy_unit_dropin"].replace(
+    "{{ caddy_service }}", CADDY_VARS["caddy_service"]
+)
+ADMIN_SOCKET = role_file("caddy", "defaults", "main.yml")["caddy_admin_address"]
+ADMIN_SOCKET_DIR = ADMIN_SOCKET.rpartition("/")[0]
 MAIN_PORT = LAYOUT["layout_app_port"]
 ASYNC_PORT = LAYOUT["layout_async_port"]
 STATIC_FILE = "css/site.css"
@@ -55,10 +61,17 @@ def test_caddy_runs_exactly_when_the_layout_has_it(host: Host, layout: Layout) -
     assert service.is_running == layout.caddy
     assert service.is_enabled == layout.caddy
     assert host.socket(f"tcp://{LAYOUT['layout_https_port']}").is_listening == layout.caddy
-    assert host.socket(f"tcp://{LAYOUT['layout_http_port']}").is_listening == layout.caddy
+    # The plain-HTTP site on loopback: this inventory has no load hosts.
+    http_site = f"tcp://127.0.0.1:{LAYOUT['layout_http_port']}"
+    assert host.socket(http_site).is_listening == layout.caddy
     with host.sudo():
         caddyfile = host.file(CADDYFILE)
         assert caddyfile.exists == layout.caddy
+        # Its sandbox goes with it (directory included), and so does the admin socket's
+        # directory, which systemd removes when Caddy stops.
+        assert host.file(CADDY_DROPIN).exists == layout.caddy
+        assert host.file(CADDY_DROPIN.rpartition("/")[0]).exists == layout.caddy
+        assert host.file(ADMIN_SOCKET_DIR).exists == layout.caddy
         if layout.caddy:
             # Routes only to the servers that run: after a switch back, none to the old port.
             text = caddyfile.content_string
