@@ -34,6 +34,7 @@ FAKE_ENTRY = f"""\
     reload_signal: ""
     serves_static: false
     socket_activated: false
+    binds_host_names: true
     scales: workers
     per_vcpu: 3
     threads: 1
