@@ -36,6 +36,7 @@ ROLE_ORDER = [
     "layout",
     "host_secret",
     "base",
+    "firewall",
     "python",
     "redis",
     "django_app",

@@ -59,6 +59,28 @@ CASES = [
         ["caddy_domain='example.com { respond 200 }' must be a DNS name"],
     ),
     ({"caddy": True, "caddy_acme_email": "webmaster"}, ["caddy_acme_email='webmaster'"]),
+    ({"firewall_ssh_ports": [22, 70000]}, ["firewall_ssh_ports lists port 70000", "(1..65535)"]),
+    ({"firewall_allowed": [{"port": 0}]}, ["firewall_allowed lists port 0, which is out of range"]),
+    ({"firewall_allowed": [{"port": 9100, "protocol": "icmp"}]}, ["protocol", "icmp", "tcp, udp"]),
+    (
+        {"firewall_app_sources": ["load-1.example"]},
+        ["firewall_app_sources lists 'load-1.example'", "neither a host of this inventory"],
+    ),
+    (
+        {"firewall_app_sources": ["10.0.0.5/8"]},
+        ["firewall_app_sources lists '10.0.0.5/8'", "host bits zero"],
+    ),
+    (
+        {"firewall_allowed": [{"port": 9100, "sources": ["192.0.2.300"]}]},
+        ["firewall_allowed lists the source '192.0.2.300' for port 9100"],
+    ),
+    (
+        {"firewall_allowed": [{"port": 6379, "sources": ["10.0.0.0/8"]}]},
+        ["firewall_allowed opens port 6379, Redis's", "never reachable from another host"],
+    ),
+    ({"firewall_confirm_timeout": 2}, ["firewall_confirm_timeout=2 is out of range"]),
+    ({"firewall": "maybe"}, ["firewall_enabled", "maybe"]),
+    ({"base_reserved_ports": [8000, 65536]}, ["base_reserved_ports lists 65536"]),
 ]
 
 
@@ -172,6 +194,9 @@ GOOD_INPUT = {
     "layout_app_root": "/opt/django_server-lab.v2",
     "layout_app_user": "dsl_app",
     "django_app_keep_releases": 1,
+    "firewall_app_sources": ["nowhere", "192.0.2.7", "2001:db8::/32"],
+    "firewall_allowed": [{"port": 9100, "protocol": "udp", "sources": ["10.0.0.0/8"]}],
+    "firewall_ssh_ports": [22, 2222],
 }
 
 
