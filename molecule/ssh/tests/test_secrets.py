@@ -16,7 +16,7 @@ from conftest import LAYOUT, role_file
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
-).get_hosts("all")
+).get_hosts("lab")
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 # Where the roles keep the secrets (their defaults).
