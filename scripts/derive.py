@@ -45,6 +45,7 @@ ROLE_ORDER = [
     "host_secret",
     "base",
     "hardening",
+    "firewall",
     "python",
     "redis",
     "django_app",

@@ -165,6 +165,9 @@ GOOD_INPUT = {
     "layout_app_user": "dsl_app",
     "django_app_keep_releases": 1,
     "app_server_bind_address": "::",
+    "firewall_app_sources": ["nowhere", "192.0.2.7", "2001:db8::/32"],
+    "firewall_allowed": [{"port": 9100, "protocol": "udp", "sources": ["10.0.0.0/8"]}],
+    "firewall_ssh_ports": [22, 2222],
 }
 
 

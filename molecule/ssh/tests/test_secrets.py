@@ -16,7 +16,7 @@ from conftest import LAYOUT, role_file
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
-).get_hosts("all")
+).get_hosts("lab")
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 # Where the roles keep the secrets (their defaults).
@@ -73,7 +73,10 @@ def test_no_secret_shows_in_the_verbose_diff_output(host: Host) -> None:
 
 def test_the_secrets_are_private_to_root(host: Host) -> None:
     with host.sudo():
-        for path in [*SECRET_FILES, f"{LAYOUT['layout_config_dir']}/app.env"]:
-            secret_file = host.file(path)
-            assert secret_file.user == "root", path
-            assert secret_file.mode == 0o600, path
+        for path in SECRET_FILES:
+            secret = host.file(path)
+            assert (secret.user, secret.group, secret.mode) == ("root", "root", 0o600), path
+        # The app reads its env file (with both secrets) and cannot rewrite it.
+        env_file = host.file(f"{LAYOUT['layout_config_dir']}/app.env")
+        owner = (env_file.user, env_file.group, env_file.mode)
+        assert owner == ("root", LAYOUT["layout_app_group"], 0o640)
