@@ -156,18 +156,9 @@ def _app_server_filters() -> Any:
 APP_SERVER_FILTERS = _app_server_filters()
 # The knobs a host's inventory may set (0 or empty: the catalog's tuned value).
 SIZING_VARIABLES = ("workers", "threads", "instances")
-# The budget of the units' limits (the role's vars/main.yml: app_server_limit_budget).
-LIMIT_BUDGET_KEYS = (
-    "memory_base_mb",
-    "memory_per_worker_mb",
-    "memory_per_thread_mb",
-    "memory_host_percent",
-    "memory_high_percent",
-    "memory_max_mb",
-    "tasks_base",
-    "tasks_per_worker",
-    "tasks_max",
-)
+# The budget of the units' limits: the keys of the role's app_server_limit_budget, each set by
+# the role variable app_server_<key>.
+LIMIT_BUDGET_KEYS = tuple(role_file("app_server", "vars", "main.yml")["app_server_limit_budget"])
 EXPOSURE_LINE = re.compile(r"Overall exposure level for \S+: ([0-9.]+)")
 
 

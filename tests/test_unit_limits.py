@@ -12,20 +12,8 @@ from conftest import APP_SERVER_ROLE, CATALOG, load_filter_plugin, load_yaml
 FILTERS = load_filter_plugin()
 DEFAULTS: dict[str, Any] = load_yaml(APP_SERVER_ROLE / "defaults" / "main.yml")
 # The budget the role passes (vars/main.yml: app_server_limit_budget), from its defaults.
-BUDGET = {
-    key: DEFAULTS[f"app_server_{key}"]
-    for key in (
-        "memory_base_mb",
-        "memory_per_worker_mb",
-        "memory_per_thread_mb",
-        "memory_host_percent",
-        "memory_high_percent",
-        "memory_max_mb",
-        "tasks_base",
-        "tasks_per_worker",
-        "tasks_max",
-    )
-}
+BUDGET_KEYS = load_yaml(APP_SERVER_ROLE / "vars" / "main.yml")["app_server_limit_budget"]
+BUDGET = {key: DEFAULTS[f"app_server_{key}"] for key in BUDGET_KEYS}
 # The published study's VM and this machine's lab containers report more than enough memory.
 LARGE_HOST_MB = 16384
 
