@@ -78,6 +78,10 @@ def host_address(host: Host) -> str:
     return route[route.index("src") + 1]
 
 
+# The loopback address a client on the host uses for a server bound to every address.
+LOOPBACK_OF = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
 @dataclass(frozen=True)
 class Deployment:
     """What the inventory says runs on a host."""
@@ -90,8 +94,9 @@ class Deployment:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
+        """Where a client on the host asks it: loopback when it listens on every address."""
+        host = LOOPBACK_OF.get(self.address, self.address)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
