@@ -29,16 +29,21 @@ def load_catalog(repo_root: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
     return catalog
 
 
-def load_filter_plugin(kind: str = "filter_plugins") -> ModuleType:
-    """One of the app_server role's plugins (filter_plugins, test_plugins), a plain Python
-    file, loaded by its path."""
-    path = APP_SERVER_ROLE / kind / "app_server.py"
-    spec = importlib.util.spec_from_file_location(f"app_server_{kind}", path)
+def load_plugin(role: str, kind: str) -> ModuleType:
+    """A role's plugin file (kind: filter_plugins, test_plugins), named after the role, loaded
+    by its path."""
+    path = ROLES_DIR / role / kind / f"{role}.py"
+    spec = importlib.util.spec_from_file_location(f"{role}_{kind}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_filter_plugin() -> ModuleType:
+    """The app_server role's filter plugin."""
+    return load_plugin("app_server", "filter_plugins")
 
 
 CATALOG = load_catalog()

@@ -8,10 +8,18 @@ from typing import Any
 
 import pytest
 
-from conftest import APP_SERVER_ROLE, CATALOG, REPO_ROOT, ROLES_DIR, load_filter_plugin, load_yaml
+from conftest import (
+    APP_SERVER_ROLE,
+    CATALOG,
+    REPO_ROOT,
+    ROLES_DIR,
+    load_filter_plugin,
+    load_plugin,
+    load_yaml,
+)
 
 FILTERS = load_filter_plugin()
-TESTS = load_filter_plugin("test_plugins")
+LAYOUT_TESTS = load_plugin("layout", "test_plugins")
 REQUIRED_FIELDS = {
     "interfaces",
     "packages",
@@ -176,8 +184,8 @@ def test_every_server_binds_what_the_address_says(bind: str, listen: str, family
     ],
 )
 def test_bind_address_tests(value: str, ip_address: bool, host_name: bool) -> None:
-    assert TESTS.app_server_ip_address(value) is ip_address
-    assert TESTS.app_server_host_name(value) is host_name
+    assert LAYOUT_TESTS.layout_ip_address(value) is ip_address
+    assert LAYOUT_TESTS.layout_host_name(value) is host_name
 
 
 @pytest.mark.parametrize(
