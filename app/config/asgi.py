@@ -53,9 +53,13 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def server_headers() -> list[tuple[bytes, bytes]]:
+    """The headers ResponseHeadersMiddleware gives HTTP responses that say who answered."""
+    headers = []
     if settings.APP_SERVER_NAME:
-        return [(b"x-app-server", settings.APP_SERVER_NAME.encode("latin-1"))]
-    return []
+        headers.append((b"x-app-server", settings.APP_SERVER_NAME.encode("latin-1")))
+    if settings.APP_RELEASE:
+        headers.append((b"x-app-release", settings.APP_RELEASE.encode("ascii")))
+    return headers
 
 
 async def websocket_echo(receive: Receive, send: Send) -> None:

@@ -43,10 +43,12 @@ class DualModeMiddleware:
 
 
 class ResponseHeadersMiddleware(DualModeMiddleware):
-    """Adds X-App-Server (when APP_SERVER_NAME is set) and two cheap security headers.
+    """Adds X-App-Server and X-App-Release (each when its setting is set) and two cheap
+    security headers.
 
     It is first in MIDDLEWARE, so error responses made further in (400, 404, 500) carry the
-    headers too. X-App-Server tells which server answered in a split WSGI+ASGI layout.
+    headers too. X-App-Server tells which server answered in a split WSGI+ASGI layout;
+    X-App-Release which release answered while two share a port during a deploy.
     """
 
     def __init__(self, get_response: GetResponse) -> None:
@@ -54,6 +56,8 @@ class ResponseHeadersMiddleware(DualModeMiddleware):
         self.headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
         if settings.APP_SERVER_NAME:
             self.headers["X-App-Server"] = settings.APP_SERVER_NAME
+        if settings.APP_RELEASE:
+            self.headers["X-App-Release"] = settings.APP_RELEASE
 
     def add_headers(self, response: HttpResponseBase) -> HttpResponseBase:
         for name, value in self.headers.items():

@@ -1,5 +1,6 @@
 """Settings of the lab app, all read from the environment (see README.md for the table)."""
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +25,16 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 
 # Name of the app server in front of this process; sent back as X-App-Server when set.
 APP_SERVER_NAME = env_str("APP_SERVER_NAME", "")
+
+# The release this process runs (the unit sets the id of releases/<id>). Health answers carry it
+# with the pid, and X-App-Release on every response, so a deploy that starts the new release
+# beside the old one on the same port can tell which release answered.
+APP_RELEASE = env_str("APP_RELEASE", "")
+if not re.fullmatch(r"[!-~]*", APP_RELEASE):
+    raise ImproperlyConfigured(
+        f"APP_RELEASE={APP_RELEASE!r} is not a header value; use printable ASCII without spaces, "
+        "such as the release directory's name"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.staticfiles",

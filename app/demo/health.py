@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
 
 from demo.redis_clients import get_async_redis, get_sync_redis
@@ -93,6 +94,8 @@ def report(database: str, redis: str) -> tuple[int, dict[str, Any]]:
         "status_code": status_code,
         "checks": {"database": database, "redis": redis},
         "system": system_facts(),
+        "release": settings.APP_RELEASE,
+        "pid": os.getpid(),
     }
     return status_code, body
 

@@ -11,3 +11,5 @@ from config.settings import *  # noqa: F403
 
 # The tests look for this name in X-App-Server, whatever the calling shell has set.
 APP_SERVER_NAME = "pytest"
+# No release unless a test sets one (tests/test_release.py), whatever the shell has set.
+APP_RELEASE = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -91,7 +92,12 @@ def test_liveness_and_static_over_asgi(asgi_app):
     health, index, stylesheet, missing = asgi_get(
         asgi_app, "/api/health", "/", "/static/css/site.css", "/static/css/nope.css"
     )
-    assert health.json() == {"status": "healthy", "status_code": 200}
+    assert health.json() == {
+        "status": "healthy",
+        "status_code": 200,
+        "release": "",
+        "pid": os.getpid(),
+    }
     assert index.status_code == 200
     assert '<link rel="stylesheet" href="/static/css/site.css">' in index.text
     assert stylesheet.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from datetime import datetime
@@ -14,7 +15,11 @@ from tests.redis_server import RedisServer
 DEADLINE_SECONDS = 1.5
 
 
-def assert_report(body: dict, *, database: str, redis: str) -> None:
+def assert_report(body: dict, *, database: str, redis: str, release: str = "") -> None:
+    """The report's contract; the test client runs views in this process, so the pid is ours."""
+    assert set(body) == {"status", "status_code", "checks", "system", "release", "pid"}
+    assert body["release"] == release
+    assert body["pid"] == os.getpid()
     healthy = database == "ok" and redis == "ok"
     assert body["status"] == ("healthy" if healthy else "unhealthy")
     assert body["status_code"] == (200 if healthy else 503)
@@ -39,9 +44,15 @@ def test_liveness_needs_neither_database_nor_redis(client: Client, settings, dea
     settings.REDIS_URL = dead_redis_url
     response = client.get("/api/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "healthy", "status_code": 200}
+    assert response.json() == {
+        "status": "healthy",
+        "status_code": 200,
+        "release": "",
+        "pid": os.getpid(),
+    }
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response["X-App-Server"] == "pytest"
+    assert "X-App-Release" not in response
 
 
 @pytest.mark.django_db
@@ -51,6 +62,7 @@ def test_checks_pass(client: Client, path: str):
     assert response.status_code == 200
     assert_report(response.json(), database="ok", redis="ok")
     assert response["X-App-Server"] == "pytest"
+    assert "X-App-Release" not in response
 
 
 @pytest.mark.django_db

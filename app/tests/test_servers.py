@@ -28,6 +28,8 @@ from tests.websocket_client import OPCODE_BINARY, OPCODE_CLOSE, OPCODE_TEXT, Web
 
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 30.0
+# The release id each server runs as, as the unit sets it.
+RELEASE = "0123456789ab"
 
 
 @dataclass
@@ -85,8 +87,14 @@ def release(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> dict[st
     return environment
 
 
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def running(command: list[str], environment: dict[str, str], port: int) -> Iterator[str]:
+def running(command: list[str], environment: dict[str, str], port: int) -> Iterator[Server]:
     """Start a server in its own process group, wait for /api/health, stop it at the end."""
     process = subprocess.Popen(
         command,
@@ -108,7 +116,7 @@ def running(command: list[str], environment: dict[str, str], port: int) -> Itera
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"{command[0]} did not answer: {process.stderr.read().decode()}")
             time.sleep(0.1)
-        yield base_url
+        yield Server(base_url, process)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -120,11 +128,25 @@ def running(command: list[str], environment: dict[str, str], port: int) -> Itera
         process.stderr.close()
 
 
-def assert_serves_the_app(base_url: str, server_name: str, health_path: str) -> None:
+def assert_answered_by(reply: Reply, server: Server) -> None:
+    """The body names this test's release and a live process of the server's own group."""
+    assert reply.json()["release"] == RELEASE
+    assert reply.headers["X-App-Release"] == RELEASE
+    # Each server runs in a session of its own, so its processes are in its process group.
+    assert os.getpgid(reply.json()["pid"]) == server.process.pid
+
+
+def assert_serves_the_app(server: Server, server_name: str, health_path: str) -> None:
+    base_url = server.url
     health = get(f"{base_url}{health_path}")
     assert health.status == 200
     assert health.json()["checks"] == {"database": "ok", "redis": "ok"}
     assert health.headers["X-App-Server"] == server_name
+    assert_answered_by(health, server)
+    liveness = get(f"{base_url}/api/health")
+    assert_answered_by(liveness, server)
+    # One worker: the cheap answer and the checked one come from the same process.
+    assert liveness.json()["pid"] == health.json()["pid"]
 
     movies = get(f"{base_url}/api/demo/movies?limit=2")
     assert movies.json()["count"] == 5
@@ -141,7 +163,7 @@ def assert_serves_the_app(base_url: str, server_name: str, health_path: str) -> 
 
 
 def server_environment(release: dict[str, str], name: str) -> dict[str, str]:
-    return {**release, "APP_SERVER_NAME": name}
+    return {**release, "APP_SERVER_NAME": name, "APP_RELEASE": RELEASE}
 
 
 def test_gunicorn_wsgi(release: dict[str, str]):
@@ -151,9 +173,9 @@ def test_gunicorn_wsgi(release: dict[str, str]):
         *("--bind", f"127.0.0.1:{port}", "--workers", "1"),
         "config.wsgi:application",
     ]
-    with running(command, server_environment(release, "gunicorn"), port) as base_url:
-        assert_serves_the_app(base_url, "gunicorn", "/api/health/sync")
-        assert_serves_the_app(base_url, "gunicorn", "/api/health/async")
+    with running(command, server_environment(release, "gunicorn"), port) as server:
+        assert_serves_the_app(server, "gunicorn", "/api/health/sync")
+        assert_serves_the_app(server, "gunicorn", "/api/health/async")
 
 
 def granian_command(interface: str, port: int, target: str) -> list[str]:
@@ -168,8 +190,8 @@ def granian_command(interface: str, port: int, target: str) -> list[str]:
 def test_granian_wsgi(release: dict[str, str]):
     port = free_port()
     command = granian_command("wsgi", port, "config.wsgi:application")
-    with running(command, server_environment(release, "granian"), port) as base_url:
-        assert_serves_the_app(base_url, "granian", "/api/health/sync")
+    with running(command, server_environment(release, "granian"), port) as server:
+        assert_serves_the_app(server, "granian", "/api/health/sync")
 
 
 def hypercorn_command(port: int) -> list[str]:
@@ -188,18 +210,20 @@ ASGI_SERVERS = {
 }
 
 
-@pytest.mark.parametrize("server", sorted(ASGI_SERVERS))
-def test_asgi_server_with_websocket(release: dict[str, str], server: str):
-    make_command, sends_accept_headers = ASGI_SERVERS[server]
+@pytest.mark.parametrize("server_name", sorted(ASGI_SERVERS))
+def test_asgi_server_with_websocket(release: dict[str, str], server_name: str):
+    make_command, sends_accept_headers = ASGI_SERVERS[server_name]
     port = free_port()
-    with running(make_command(port), server_environment(release, server), port) as base_url:
-        assert_serves_the_app(base_url, server, "/api/health/async")
-        assert_serves_the_app(base_url, server, "/api/health/sync")
+    environment = server_environment(release, server_name)
+    with running(make_command(port), environment, port) as server:
+        assert_serves_the_app(server, server_name, "/api/health/async")
+        assert_serves_the_app(server, server_name, "/api/health/sync")
 
         with WebSocketClient(port, "/ws/echo") as websocket:
             assert websocket.status == 101
             if sends_accept_headers:
-                assert websocket.headers["x-app-server"] == server
+                assert websocket.headers["x-app-server"] == server_name
+                assert websocket.headers["x-app-release"] == RELEASE
             websocket.send(OPCODE_TEXT, "héllo".encode())
             assert websocket.receive() == (OPCODE_TEXT, "héllo".encode())
             websocket.send(OPCODE_BINARY, b"\x00\xff" * 100)

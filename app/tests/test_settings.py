@@ -30,6 +30,7 @@ print(json.dumps({
     "STATIC_ROOT": str(settings.STATIC_ROOT),
     "MIDDLEWARE": settings.MIDDLEWARE,
     "APP_SERVER_NAME": settings.APP_SERVER_NAME,
+    "APP_RELEASE": settings.APP_RELEASE,
 }))
 """
 
@@ -92,6 +93,7 @@ def test_defaults():
             "config.middleware.StaticFilesMiddleware",
         ],
         "APP_SERVER_NAME": "",
+        "APP_RELEASE": "",
     }
 
 
@@ -106,6 +108,7 @@ def test_everything_from_the_environment():
         DJANGO_STATIC_ROOT="/srv/lab/static",
         DJANGO_SERVE_STATIC="false",
         APP_SERVER_NAME="granian",
+        APP_RELEASE=" 0123456789ab ",
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
@@ -119,6 +122,7 @@ def test_everything_from_the_environment():
     assert loaded["STATIC_ROOT"] == "/srv/lab/static"
     assert "config.middleware.StaticFilesMiddleware" not in loaded["MIDDLEWARE"]
     assert loaded["APP_SERVER_NAME"] == "granian"
+    assert loaded["APP_RELEASE"] == "0123456789ab"
 
 
 def test_asgi_module_turns_persistent_connections_off():
@@ -139,6 +143,8 @@ def test_asgi_module_turns_persistent_connections_off():
         ("DJANGO_CONN_MAX_AGE", "-1", "DJANGO_CONN_MAX_AGE=-1 is below the minimum of 0"),
         ("DATABASE_URL", "mysql://u:hunter2@h/db", "unsupported scheme 'mysql'; use one of:"),
         ("DJANGO_LOG_LEVEL", "LOUD", "DJANGO_LOG_LEVEL='LOUD' is not a log level"),
+        ("APP_RELEASE", "r 1", "APP_RELEASE='r 1' is not a header value; use printable ASCII"),
+        ("APP_RELEASE", "r\u00e9", "APP_RELEASE='r\u00e9' is not a header value"),
     ],
 )
 def test_bad_values_are_named(variable: str, value: str, message: str):
