@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, parse_database_url
+from config.env import env_bool, env_float, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,10 @@ if not re.fullmatch(r"[!-~]*", APP_RELEASE):
         f"APP_RELEASE={APP_RELEASE!r} is not a header value; use printable ASCII without spaces, "
         "such as the release directory's name"
     )
+
+# GET /api/slow?seconds=S sleeps up to this many seconds, so a deploy test can keep a request in
+# flight while a server stops. 0, the default, turns the endpoint off: it answers 404.
+SLOW_ENDPOINT_MAX_SECONDS = env_float("DJANGO_SLOW_ENDPOINT_MAX_SECONDS", 0)
 
 INSTALLED_APPS = [
     "django.contrib.staticfiles",

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
@@ -30,6 +31,10 @@ VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 30.0
 # The release id each server runs as, as the unit sets it.
 RELEASE = "0123456789ab"
+# /api/slow is on under these servers, bounded by this; the stop test keeps one request in
+# flight this long.
+SLOW_MAX_SECONDS = 5.0
+IN_FLIGHT_SECONDS = 1.5
 
 
 @dataclass
@@ -147,6 +152,8 @@ def assert_serves_the_app(server: Server, server_name: str, health_path: str) ->
     assert_answered_by(liveness, server)
     # One worker: the cheap answer and the checked one come from the same process.
     assert liveness.json()["pid"] == health.json()["pid"]
+    slow = get(f"{base_url}/api/slow?seconds=0.05")
+    assert (slow.status, slow.json()) == (200, {"slept": 0.05})
 
     movies = get(f"{base_url}/api/demo/movies?limit=2")
     assert movies.json()["count"] == 5
@@ -163,16 +170,32 @@ def assert_serves_the_app(server: Server, server_name: str, health_path: str) ->
 
 
 def server_environment(release: dict[str, str], name: str) -> dict[str, str]:
-    return {**release, "APP_SERVER_NAME": name, "APP_RELEASE": RELEASE}
+    return {
+        **release,
+        "APP_SERVER_NAME": name,
+        "APP_RELEASE": RELEASE,
+        "DJANGO_SLOW_ENDPOINT_MAX_SECONDS": str(SLOW_MAX_SECONDS),
+    }
+
+
+def assert_in_flight_request_outlives_sigterm(server: Server) -> None:
+    """A slow request under way when the server's main process gets SIGTERM (as systemd stops
+    a unit with KillMode=mixed) still gets its whole answer: the stop is graceful."""
+    url = f"{server.url}/api/slow?seconds={IN_FLIGHT_SECONDS}"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reply = pool.submit(get, url)
+        time.sleep(IN_FLIGHT_SECONDS / 3)  # well inside the sleep
+        server.process.send_signal(signal.SIGTERM)
+        answer = reply.result(timeout=10)
+    assert answer.status == 200
+    assert answer.json() == {"slept": IN_FLIGHT_SECONDS}
+    assert answer.headers["X-App-Release"] == RELEASE
+    server.process.wait(timeout=10)
 
 
 def test_gunicorn_wsgi(release: dict[str, str]):
     port = free_port()
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        *("--bind", f"127.0.0.1:{port}", "--workers", "1"),
-        "config.wsgi:application",
-    ]
+    command = gunicorn_command(port)
     with running(command, server_environment(release, "gunicorn"), port) as server:
         assert_serves_the_app(server, "gunicorn", "/api/health/sync")
         assert_serves_the_app(server, "gunicorn", "/api/health/async")
@@ -232,3 +255,28 @@ def test_asgi_server_with_websocket(release: dict[str, str], server_name: str):
 
         with WebSocketClient(port, "/ws/nope") as refused:
             assert refused.status == 403
+
+
+def gunicorn_command(port: int) -> list[str]:
+    return [
+        str(VENV_BIN / "gunicorn"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", "1"),
+        "config.wsgi:application",
+    ]
+
+
+# Every server and interface the tests start, for the tests that treat them all alike.
+ALL_SERVERS = {
+    "gunicorn": gunicorn_command,
+    "granian-wsgi": lambda port: granian_command("wsgi", port, "config.wsgi:application"),
+    "granian-asgi": lambda port: granian_command("asgi", port, "config.asgi:application"),
+    "hypercorn": hypercorn_command,
+}
+
+
+@pytest.mark.parametrize("server_name", sorted(ALL_SERVERS))
+def test_in_flight_request_outlives_sigterm(release: dict[str, str], server_name: str):
+    port = free_port()
+    environment = server_environment(release, server_name)
+    with running(ALL_SERVERS[server_name](port), environment, port) as server:
+        assert_in_flight_request_outlives_sigterm(server)

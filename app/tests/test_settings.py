@@ -31,6 +31,7 @@ print(json.dumps({
     "MIDDLEWARE": settings.MIDDLEWARE,
     "APP_SERVER_NAME": settings.APP_SERVER_NAME,
     "APP_RELEASE": settings.APP_RELEASE,
+    "SLOW_ENDPOINT_MAX_SECONDS": settings.SLOW_ENDPOINT_MAX_SECONDS,
 }))
 """
 
@@ -94,6 +95,7 @@ def test_defaults():
         ],
         "APP_SERVER_NAME": "",
         "APP_RELEASE": "",
+        "SLOW_ENDPOINT_MAX_SECONDS": 0.0,
     }
 
 
@@ -109,6 +111,7 @@ def test_everything_from_the_environment():
         DJANGO_SERVE_STATIC="false",
         APP_SERVER_NAME="granian",
         APP_RELEASE=" 0123456789ab ",
+        DJANGO_SLOW_ENDPOINT_MAX_SECONDS="7.5",
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
@@ -123,6 +126,7 @@ def test_everything_from_the_environment():
     assert "config.middleware.StaticFilesMiddleware" not in loaded["MIDDLEWARE"]
     assert loaded["APP_SERVER_NAME"] == "granian"
     assert loaded["APP_RELEASE"] == "0123456789ab"
+    assert loaded["SLOW_ENDPOINT_MAX_SECONDS"] == 7.5
 
 
 def test_asgi_module_turns_persistent_connections_off():
@@ -143,6 +147,21 @@ def test_asgi_module_turns_persistent_connections_off():
         ("DJANGO_CONN_MAX_AGE", "-1", "DJANGO_CONN_MAX_AGE=-1 is below the minimum of 0"),
         ("DATABASE_URL", "mysql://u:hunter2@h/db", "unsupported scheme 'mysql'; use one of:"),
         ("DJANGO_LOG_LEVEL", "LOUD", "DJANGO_LOG_LEVEL='LOUD' is not a log level"),
+        (
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS",
+            "soon",
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS='soon' is not a number",
+        ),
+        (
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS",
+            "inf",
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS='inf' is not a finite number",
+        ),
+        (
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS",
+            "-0.5",
+            "DJANGO_SLOW_ENDPOINT_MAX_SECONDS=-0.5 is below the minimum of 0",
+        ),
         ("APP_RELEASE", "r 1", "APP_RELEASE='r 1' is not a header value; use printable ASCII"),
         ("APP_RELEASE", "r\u00e9", "APP_RELEASE='r\u00e9' is not a header value"),
     ],
