@@ -90,7 +90,6 @@ class Deployment:
     address: str
     port: int
     units: list[str]
-    socket_unit: str | None
 
     @property
     def base_url(self) -> str:
@@ -112,7 +111,6 @@ def deployment_of(host: Host) -> Deployment:
         " | awk '{print $1}'"
     )
     units = sorted(line for line in listed.splitlines() if line)
-    socket_file = host.file(f"/etc/systemd/system/django-{server}.socket")
     return Deployment(
         server=server,
         address=variables.get(
@@ -120,7 +118,6 @@ def deployment_of(host: Host) -> Deployment:
         ),
         port=int(variables.get("layout_app_port", LAYOUT["layout_app_port"])),
         units=units,
-        socket_unit=f"django-{server}.socket" if socket_file.exists else None,
     )
 
 
@@ -168,8 +165,8 @@ EXPOSURE_LINE = re.compile(r"Overall exposure level for \S+: ([0-9.]+)")
 
 
 def app_units(host: Host) -> dict[str, list[str]]:
-    """The django-<server>@<n>.service units loaded on the host, by server, the order in which
-    they were deployed unknown (sorted by name)."""
+    """The django-<server>@<revision>-<n>.service units loaded on the host, by server, the order
+    in which they were deployed unknown (sorted by name)."""
     listed = host.check_output(
         "systemctl list-units --all --plain --no-legend 'django-*@*.service' | awk '{print $1}'"
     )

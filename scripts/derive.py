@@ -131,6 +131,14 @@ def sweep_config(knobs: Mapping[str, Any]) -> str:
     return ", ".join(f"{value} {name}" for name, value in knobs.items())
 
 
+# How a server shares its port with the next revision during a handover (catalog: listen_socket).
+PORT_SHARING = {
+    "own": "binds the port with `SO_REUSEPORT`",
+    "bound": "adopts the launcher's bound socket (fd 3)",
+    "listening": "adopts the launcher's listening socket (fd 3)",
+}
+
+
 def servers_table(catalog: Catalog) -> str:
     lines = [
         "| Server | Package | Interfaces (default first) | Native config | systemd |"
@@ -140,8 +148,7 @@ def servers_table(catalog: Catalog) -> str:
     for name, entry in catalog.items():
         config = f"`{entry['config_file']}`" if entry["config_file"] else "command line"
         unit = "`Type=notify`" if entry["sd_notify"] else "`Type=exec`"
-        if entry["socket_activated"]:
-            unit += f", `django-{name}.socket` shared by the instances"
+        unit += ", " + PORT_SHARING[entry["listen_socket"]]
         cells = [
             f"`{name}`",
             ", ".join(f"`{package}`" for package in entry["packages"]),

@@ -31,7 +31,7 @@ REQUIRED_FIELDS = {
     "stop_signal",
     "reload_signal",
     "serves_static",
-    "socket_activated",
+    "listen_socket",
     "binds_host_names",
     "scales",
     "per_vcpu",
@@ -114,8 +114,7 @@ def test_tuned_deployment_scales_with_the_vcpus(server: str) -> None:
     assert large["knobs"][scaled] == 4 * small["knobs"][scaled] == 4 * entry["per_vcpu"]
     assert large["overrides"] == {}
     assert large["interface"] == entry["interfaces"][0]
-    assert len(large["units"]) == large["knobs"]["instances"]
-    assert large["socket"] == (f"django-{server}.socket" if entry["socket_activated"] else "")
+    assert large["listen_socket"] == entry["listen_socket"]
     assert large["health_url"] == "http://127.0.0.1:8000/api/health"
 
 
@@ -128,10 +127,61 @@ def test_overrides_apply_and_are_recorded() -> None:
     assert deployment["overrides"] == {"interface": interface, "workers": 3}
 
 
-def test_units_number_every_instance() -> None:
+def _template_results(deployment: dict[str, Any], checksum: str) -> dict[str, Any]:
+    """What a looped template task registers for one deployment."""
+    return {"results": [{"app_server_deployment": deployment, "checksum": checksum}]}
+
+
+def test_units_name_the_revision_and_number_every_instance() -> None:
     deployment = _resolve(next(iter(CATALOG)), {"instances": 3})
-    name = deployment["name"]
-    assert deployment["units"] == [f"django-{name}@{n}.service" for n in (1, 2, 3)]
+    (planned,) = FILTERS.app_server_with_units([deployment], "0123456789ab", ["launcher", "env"])
+    name, revision = planned["name"], planned["revision"]
+    assert re.fullmatch("[0-9a-f]{12}", revision)
+    assert planned["release"] == "0123456789ab"
+    assert planned["units"] == [f"django-{name}@{revision}-{n}.service" for n in (1, 2, 3)]
+    unit_pattern = load_yaml(APP_SERVER_ROLE / "vars" / "main.yml")[
+        "app_server_revision_unit_pattern"
+    ]
+    assert all(re.match(unit_pattern, unit) for unit in planned["units"])
+
+
+def test_any_change_a_process_reads_at_start_is_a_new_revision() -> None:
+    """The release, a common file (env, launcher) or the deployment's own unit or config file:
+    each is a new revision, started beside the old one; nothing changed is the same revision."""
+    deployment = _resolve(next(iter(CATALOG)))
+
+    def revision(release: str, common: list[str], own: str) -> str:
+        (planned,) = FILTERS.app_server_with_units(
+            [deployment], release, common, _template_results(deployment, own)
+        )
+        return str(planned["revision"])
+
+    base = revision("release1", ["launcher", "env"], "unit")
+    assert base == revision("release1", ["launcher", "env"], "unit")
+    changed = [
+        revision("release2", ["launcher", "env"], "unit"),
+        revision("release1", ["launcher", "env2"], "unit"),
+        revision("release1", ["launcher", "env"], "unit2"),
+    ]
+    assert len({base, *changed}) == 4
+
+
+def test_a_deployments_revision_ignores_the_other_deployments_files() -> None:
+    """In the split layout a change to the async server's config is not a new main revision."""
+    main = _resolve(next(iter(CATALOG)))
+    other = {**main, "role": "async"}
+
+    def main_revision(other_checksum: str) -> str:
+        planned = FILTERS.app_server_with_units(
+            [main, other],
+            "release",
+            [],
+            _template_results(main, "same"),
+            _template_results(other, other_checksum),
+        )
+        return str(planned[0]["revision"])
+
+    assert main_revision("a") == main_revision("b")
 
 
 @pytest.mark.parametrize(
@@ -160,8 +210,8 @@ def test_local_url_reaches_the_bind_address(bind: str, url: str) -> None:
     ],
 )
 def test_every_server_binds_what_the_address_says(bind: str, listen: str, family: str) -> None:
-    """The host:port every config and a systemd socket's ListenStream= get, and the domain
-    Daphne adopts the systemd socket as."""
+    """The host:port every config and the launcher's --bind get, and the domain Daphne adopts
+    the launcher's socket as."""
     for server in CATALOG:
         deployment = _resolve(server, bind=bind)
         assert (deployment["listen"], deployment["family"]) == (listen, family)

@@ -33,7 +33,7 @@ FAKE_ENTRY = f"""\
     stop_signal: SIGTERM
     reload_signal: ""
     serves_static: false
-    socket_activated: false
+    listen_socket: bound
     binds_host_names: true
     scales: workers
     per_vcpu: 3

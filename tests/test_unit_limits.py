@@ -60,7 +60,7 @@ def test_budget_grows_with_workers_and_threads(server: str) -> None:
 
 def test_host_memory_caps_all_units_together() -> None:
     deployments = _deployments("uwsgi", "daphne")
-    units = sum(len(deployment["units"]) for deployment in deployments)
+    units = sum(int(deployment["knobs"]["instances"]) for deployment in deployments)
     host_mb = 1024
     limits = _limits(deployments, host_mb)
     cap = host_mb * BUDGET["memory_host_percent"] // 100 // units

@@ -32,8 +32,6 @@ def test_units_active_and_enabled(host: Host, deployment: Deployment) -> None:
         service = host.service(unit)
         assert service.is_running, unit
         assert service.is_enabled, unit
-    if deployment.socket_unit:
-        assert host.service(deployment.socket_unit).is_enabled
 
 
 def test_only_the_chosen_server_has_units(host: Host, deployment: Deployment) -> None:
@@ -54,8 +52,15 @@ def test_listens_on_its_bind_address_only(host: Host, deployment: Deployment) ->
 def test_health(host: Host, deployment: Deployment) -> None:
     response = http_get(host, f"{deployment.base_url}/api/health")
     assert response.status == 200
-    assert response.json() == {"status": "healthy", "status_code": 200}
+    body = response.json()
+    assert {key: body[key] for key in ("status", "status_code")} == {
+        "status": "healthy",
+        "status_code": 200,
+    }
     assert response.headers.get("x-app-server") == deployment.server
+    # The release that answers is the current one, and the header says so too.
+    current = host.file(LAYOUT["layout_app_root"] + "/current").linked_to
+    assert body["release"] == current.rsplit("/", 1)[-1] == response.headers.get("x-app-release")
 
 
 def test_health_sync_checks_database_and_redis(host: Host, deployment: Deployment) -> None:

@@ -6,6 +6,7 @@ read that fact instead of the catalog.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -101,12 +102,56 @@ def app_server_deployments(
                 "knobs": knobs,
                 "overrides": dict(sorted(applied.items())),
                 "packages": list(entry["packages"]),
-                "units": [f"django-{name}@{number}.service" for number in range(1, instances + 1)],
-                "socket": f"django-{name}.socket" if entry["socket_activated"] else "",
+                "listen_socket": str(entry["listen_socket"]),
                 **{f"{kind}_timeout": int(seconds) for kind, seconds in timeouts.items()},
             }
         )
     return deployments
+
+
+def app_server_revision(
+    deployment: Mapping[str, Any], release: str, checksums: Iterable[str]
+) -> str:
+    """The revision a deployment runs: 12 hex digits naming its release and the checksums of
+    everything its processes read at start (unit, config and env files, launcher), so that any
+    change to them is a new revision, started beside the old one."""
+    text = "\n".join(
+        [str(deployment["name"]), str(deployment["role"]), str(release), *map(str, checksums)]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def app_server_with_units(
+    deployments: Iterable[Mapping[str, Any]],
+    release: str,
+    common_checksums: Iterable[str],
+    *registered: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Each deployment with its release, its revision and the units that run it
+    (django-NAME@REVISION-N.service for N = 1..instances). The revision covers the files every
+    deployment reads (`common_checksums`) and the deployment's own files: the checksum of each
+    looped result in `registered` whose loop_var is app_server_deployment (a template's
+    `checksum`, or a stat's `stat.checksum`: both SHA-1, so a rollback names the revision a
+    deploy of the same release and files would)."""
+    common = list(common_checksums)
+    planned = []
+    for deployment in deployments:
+        own = [
+            str(result.get("checksum") or result.get("stat", {}).get("checksum", ""))
+            for results in registered
+            for result in results.get("results", [])
+            if result.get("app_server_deployment", {}).get("role") == deployment["role"]
+        ]
+        revision = app_server_revision(deployment, release, [*common, *own])
+        instances = int(deployment["knobs"]["instances"])
+        units = [
+            f"django-{deployment['name']}@{revision}-{number}.service"
+            for number in range(1, instances + 1)
+        ]
+        planned.append(
+            {**deployment, "release": str(release), "revision": revision, "units": units}
+        )
+    return planned
 
 
 def app_server_systemd_arg(value: object) -> str:
@@ -149,7 +194,7 @@ def app_server_unit_limits(
     Daphne's units are one instance each (workers 1), so every unit counts its own processes.
     """
     planned = [dict(deployment) for deployment in deployments]
-    units_on_host = sum(len(deployment["units"]) for deployment in planned) or 1
+    units_on_host = sum(int(deployment["knobs"]["instances"]) for deployment in planned) or 1
     ceiling_mb = int(memtotal_mb) * int(budget["memory_host_percent"]) // 100 // units_on_host
     for deployment in planned:
         workers = int(deployment["knobs"]["workers"])
@@ -189,6 +234,7 @@ class FilterModule:
             "app_server_deployments": app_server_deployments,
             "app_server_is_loopback": app_server_is_loopback,
             "app_server_public": app_server_public,
+            "app_server_with_units": app_server_with_units,
             "app_server_systemd_arg": app_server_systemd_arg,
             "app_server_unit_limits": app_server_unit_limits,
         }
