@@ -21,7 +21,7 @@ INVENTORY ?= inventory/lab
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup docker image lab deploy bench sweep audit lab-destroy lint test test-unit test-app \
+.PHONY: help setup docker image lab deploy rollback bench sweep audit lab-destroy lint test test-unit test-app \
 	test-report test-molecule clean
 
 help: ## List the targets
@@ -53,6 +53,9 @@ deploy: lab ## Deploy the app in the lab under SERVER (default: the role's defau
 bench: lab ## Set up, bring up the lab, benchmark all six servers, write the report
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
 		-e benchmark_rounds=$(BENCH_ROUNDS) $(BENCH_ARGS)
+
+rollback: setup ## Roll the deployed hosts back to their previous release (zero-downtime handover)
+	ansible-playbook -i $(INVENTORY) playbooks/rollback.yml
 
 sweep: lab ## Sweep each server's knobs (the catalog's grids) in the lab (scripts/sweep_knobs.py)
 	python scripts/sweep_knobs.py $(SWEEP_ARGS) --output results/sweep.md
