@@ -454,6 +454,7 @@ class Probe:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop, f"signal {signum.name}")
+        # The clock starts here, in the running loop, not when the probe was built.
         self.stats = ProbeStats(started=time.monotonic())
         watcher = asyncio.create_task(self.watch())
         clients = [Client(self) for _ in range(self.options.clients)]
