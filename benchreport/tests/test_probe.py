@@ -316,10 +316,12 @@ def test_a_hung_server_times_out(probe_script: Path) -> None:
         )
     assert_consistent(result)
     assert result["ok"] == 0
-    # 0.3 s each, back to back for 1 s, and the one in flight at the end finishes too.
+    # 0.3 s each, back to back (20 ms apart) for 1 s: at least 3 per client.
     assert kinds(result)["timeout"] == result["failed"] == result["requests"] >= 6
     assert result["first_failure_at_s"] >= 0.3
-    assert result["duration_s"] >= 1.2
+    # A request in flight at the end finishes (here: times out) before the result: at most
+    # one more timeout, plus slack for a loaded machine.
+    assert 1.0 <= result["duration_s"] < 1.0 + 0.3 + 0.5
 
 
 def test_chunked_answers_after_an_interim_answer(probe_script: Path) -> None:
