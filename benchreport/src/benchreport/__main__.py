@@ -1,6 +1,7 @@
-"""Command line: ``python -m benchreport {combine,render,compare} ...``.
+"""Command line: ``python -m benchreport {combine,render,compare,probe} ...``.
 
 Exit codes: 0 done; 2 missing or malformed input (the message names the file and the field).
+``probe`` is the stdlib-only load probe (probe.py), which parses its own options.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from benchreport import probe
 from benchreport.aggregate import display_key
 from benchreport.document import Document
 from benchreport.jsonfields import InputError
@@ -98,11 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("dir_b", metavar="DIR_B", help="results dir or results.json (B)")
     compare_parser.add_argument("--output", required=True, help="directory for compare.*")
     compare_parser.set_defaults(handler=cmd_compare)
+
+    # Listed for --help only: main() hands everything after "probe" to probe.main.
+    commands.add_parser(
+        "probe",
+        add_help=False,
+        help="load beside an operation, counting every failed request (probe --help)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["probe"]:
+        # probe.py is also run alone as a script on the target: it owns its options.
+        return probe.main(arguments[1:], prog="python -m benchreport probe")
+    args = build_parser().parse_args(arguments)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
