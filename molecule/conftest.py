@@ -23,6 +23,8 @@ PROBES_DIR = Path(__file__).parent / "tests" / "probes"
 ROLES_DIR = Path(__file__).parents[1] / "roles"
 # The benchmark's fairness probe is the one source of "did every connection get answers".
 FAIRNESS_PROBE = ROLES_DIR / "benchmark" / "files" / "fairness_probe.py"
+# The project's load probe (benchreport), one stdlib file the hosts' python3 runs.
+LOAD_PROBE = ROLES_DIR.parent / "benchreport" / "src" / "benchreport" / "probe.py"
 REMOTE_PROBES_DIR = "/var/tmp/dsl-probes"
 
 
@@ -129,11 +131,16 @@ def deployment(host: Host) -> Deployment:
 @pytest.fixture(scope="module")
 def probes(host: Host) -> str:
     """Copy the stdlib probe clients to the host; return their directory there."""
+    return copy_probes(host)
+
+
+def copy_probes(host: Host) -> str:
+    """Copy the stdlib probe clients to the host; return their directory there."""
     made = host.ansible(
         "file", f"path={REMOTE_PROBES_DIR} state=directory mode=0755", check=False, become=True
     )
     assert not made.get("failed"), made
-    for probe in [*sorted(PROBES_DIR.glob("*.py")), FAIRNESS_PROBE]:
+    for probe in [*sorted(PROBES_DIR.glob("*.py")), FAIRNESS_PROBE, LOAD_PROBE]:
         result = host.ansible(
             "copy",
             f"src={probe} dest={REMOTE_PROBES_DIR}/{probe.name} mode=0755",

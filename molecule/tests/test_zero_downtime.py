@@ -1,0 +1,106 @@
+"""Zero downtime on every server, straight on its port: a code redeploy of all six hosts at
+once (one run of site.yml, each host's own probe) loses no request, and a request in flight
+when a server stops is answered."""
+
+from __future__ import annotations
+
+from testinfra.host import Host
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+from conftest import LAYOUT, deployment_of, http_get
+from operations import (
+    Measured,
+    failures,
+    record,
+    release_source,
+    run_playbook,
+    start_probe,
+    stop_probe,
+)
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("all")
+# The slow request in flight while its server stops (the scenario allows up to 5 s).
+SLOW_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def redeploy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Measured]:
+    """One site.yml run deploying a new release to every host, each host loaded by its probe on
+    the server's own port; the measured operation by host name."""
+    source = release_source(tmp_path_factory.mktemp("redeploy"), "redeploy")
+    hosts = {
+        name: testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+        for name in testinfra_hosts
+    }
+    urls = {name: f"{deployment_of(host).base_url}/api/health/sync" for name, host in hosts.items()}
+    for name, host in hosts.items():
+        start_probe(host, "direct", urls[name])
+    try:
+        returncode, output, seconds = run_playbook(
+            "site.yml", "-e", f"django_app_source_dir={source}"
+        )
+    finally:
+        results = {name: stop_probe(host, "direct") for name, host in hosts.items()}
+    measured = {}
+    for name, host in hosts.items():
+        server = deployment_of(host).server
+        measured[name] = Measured(
+            "redeploy (all six hosts at once)", server, seconds, returncode, output
+        )
+        measured[name].probes["direct"] = results[name]
+        record(measured[name])
+    return measured
+
+
+def _host_name(host: Host) -> str:
+    return str(host.backend.host)
+
+
+def test_a_code_redeploy_loses_no_request(host: Host, redeploy: dict[str, Measured]) -> None:
+    measured = redeploy[_host_name(host)]
+    assert measured.returncode == 0, measured.output[-3000:]
+    assert measured.probes["direct"]["failed"] == 0, failures(measured, "direct")
+
+
+def test_the_probe_saw_both_releases_answer(host: Host, redeploy: dict[str, Measured]) -> None:
+    """The handover happened while the probe loaded the port: old and new release answered."""
+    answered: dict[str, Any] = redeploy[_host_name(host)].probes["direct"]["answers_by"]
+    releases = answered["header:x-app-release"]
+    current = Path(host.file(LAYOUT["layout_app_root"] + "/current").linked_to).name
+    assert current in releases, releases
+    assert len(releases) == 2, releases
+
+
+def test_a_request_in_flight_is_answered_through_a_stop(host: Host) -> None:
+    """A slow request is in flight when its server's units stop: the server drains it (each
+    server's own graceful stop under KillMode=mixed) and the client gets its 200."""
+    deployment = deployment_of(host)
+    units = " ".join(deployment.units)
+    url = f"{deployment.base_url}/api/slow?seconds={SLOW_SECONDS}"
+    script = f"""
+        set -u
+        curl --silent --max-time 30 --output /dev/null --write-out '%{{http_code}}' \
+            {shlex.quote(url)} > /tmp/slow.code &
+        client=$!
+        # Wait until the request is in flight: the server has accepted the connection and read
+        # the request (its side of the connection has nothing left to read: Recv-Q 0).
+        timeout 10 sh -c 'until ss -Htn state established "( sport = :{deployment.port} )" \
+            | awk "\\$1 == 0" | grep -q .; do sleep 0.05; done'
+        systemctl stop {units}
+        wait "$client"
+        cat /tmp/slow.code
+    """
+    with host.sudo():
+        result = host.run(f"bash -c {shlex.quote(script)}")
+        host.run_expect([0], f"systemctl start {units}")
+    assert result.stdout.strip() == "200", result.stdout + result.stderr
+    assert http_get(host, f"{deployment.base_url}/api/health").status == 200
