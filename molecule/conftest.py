@@ -192,7 +192,7 @@ def exposure_of(host: Host, unit: str) -> float:
     return float(match.group(1))
 
 
-def expected_unit_limits(host: Host, servers: list[str]) -> dict[str, dict[str, int]]:
+def expected_unit_limits(host: Host, servers: list[str]) -> dict[str, dict[str, Any]]:
     """Each server's unit limits as the role computes them on this host: its deployments planned
     from the catalog for the host's vCPUs and the inventory's sizing, then the role's formula
     over the host's memory with the role's defaults (or the inventory's values) as budget."""
@@ -221,6 +221,6 @@ def expected_unit_limits(host: Host, servers: list[str]) -> dict[str, dict[str, 
         deployments, int(facts["ansible_memtotal_mb"]), budget
     )
     return {
-        deployment["name"]: {**deployment["limits"], "units": deployment["units"]}
+        deployment["name"]: {**deployment["limits"], "instances": deployment["knobs"]["instances"]}
         for deployment in planned
     }

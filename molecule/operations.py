@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import LOAD_PROBE, REMOTE_PROBES_DIR, copy_probes
+from conftest import LAYOUT, LOAD_PROBE, REMOTE_PROBES_DIR, copy_probes, deployment_of
 
 PROJECT_DIR = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).parents[1]))
-# Bounds of every probe run: clients and seconds (the probe refuses more).
+# Bounds of every probe run: clients, requests per second per client and seconds. A light load
+# (80 requests/s per probe) that a stall or a refused connection still shows within 0.1 s, and
+# that leaves the 2 cores to the operation when six hosts are loaded at once.
 PROBE_CLIENTS = 8
+PROBE_RATE = 10
 PROBE_MAX_SECONDS = 600
 # How long a probe may take to have every client answered, and to write its result.
 PROBE_WAIT_SECONDS = 60
@@ -120,6 +123,19 @@ def release_source(directory: Path, mark: str, *, broken: bool = False) -> Path:
     return source
 
 
+# What the probes ask: the view that checks the database and Redis.
+PROBE_PATH = "/api/health/sync"
+
+
+def probe_urls(host: Host) -> dict[str, str]:
+    """Where the probes load a host: Caddy's plain-HTTP site (on loopback) and the server's own
+    port."""
+    return {
+        "caddy": f"http://127.0.0.1:{LAYOUT['layout_http_port']}{PROBE_PATH}",
+        "direct": f"{deployment_of(host).base_url}{PROBE_PATH}",
+    }
+
+
 def _remote(name: str, suffix: str) -> str:
     return f"{REMOTE_PROBES_DIR}/load-{name}.{suffix}"
 
@@ -139,6 +155,7 @@ def start_probe(host: Host, name: str, url: str) -> None:
         f"{REMOTE_PROBES_DIR}/{LOAD_PROBE.name}",
         f"--url={url}",
         f"--clients={PROBE_CLIENTS}",
+        f"--rate={PROBE_RATE}",
         f"--duration={PROBE_MAX_SECONDS}",
         f"--stop-file={_remote(name, 'stop')}",
         f"--ready-file={_remote(name, 'ready')}",

@@ -254,6 +254,20 @@ def test_keep_alive_answers_are_counted_exactly(probe_script: Path) -> None:
         assert sum(counts.values()) == answered
 
 
+def test_a_paced_client_sends_at_its_rate(probe_script: Path) -> None:
+    """--rate 20 for 2 clients over 2 s: about 80 requests, not as many as answers could come."""
+    with serving("ok") as server:
+        result = run_probe(
+            probe_script, server.url(), *("--clients", "2", "--duration", "2", "--rate", "20")
+        )
+        answered = server.answered
+    assert_consistent(result)
+    assert result["failed"] == 0
+    assert result["rate_per_client"] == 20
+    assert result["ok"] == answered
+    assert 60 <= answered <= 82, answered
+
+
 def test_idle_keep_alive_closes_are_retried_not_failed(probe_script: Path) -> None:
     with serving("idle_close") as server:
         result = run_probe(probe_script, server.url(), "--clients", "4", "--duration", "1")
@@ -365,6 +379,8 @@ def test_answers_cut_short_are_resets(probe_script: Path) -> None:
         (("--duration", "601"), "got 601"),
         (("--duration", "nan"), "got nan"),
         (("--timeout", "0"), "got 0"),
+        (("--rate", "-1"), "got -1"),
+        (("--rate", "1001"), "got 1001"),
         (("--url", "https://127.0.0.1/"), "'https://127.0.0.1/'"),
         (("--url", "http://127.0.0.1:99999/"), "99999"),
         (("--output", "/nonexistent-dir/result.json"), "/nonexistent-dir"),

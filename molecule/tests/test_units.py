@@ -41,7 +41,7 @@ def test_limits_are_the_roles_formula_for_this_host(
     expected = expected_unit_limits(host, list(units))
     for server, server_units in units.items():
         limits = expected[server]
-        assert server_units == sorted(limits["units"]), server
+        assert len(server_units) == limits["instances"], server
         for unit in server_units:
             shown = dict(
                 line.split("=", 1)

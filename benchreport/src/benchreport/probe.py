@@ -37,6 +37,8 @@ from urllib.parse import urlsplit
 
 USER_AGENT = "benchreport-probe/1"
 MIN_CLIENTS, MAX_CLIENTS = 1, 64
+# Requests per second per client when paced (0: closed loop, as fast as answers come).
+MAX_RATE = 1000.0
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 600.0
 MIN_TIMEOUT_S, MAX_TIMEOUT_S = 0.05, 60.0
 DEFAULT_TIMEOUT_S = 5.0
@@ -118,6 +120,7 @@ def parse_url(url: str) -> Target:
 class Options:
     target: Target
     clients: int
+    rate: float
     duration_s: float
     timeout_s: float
     stop_file: Path | None
@@ -478,6 +481,7 @@ class Probe:
             "format": "benchreport_probe/1",
             "url": options.target.url,
             "clients": options.clients,
+            "rate_per_client": options.rate,
             "timeout_s": options.timeout_s,
             "duration_limit_s": options.duration_s,
             "stopped_by": self.stopped_by,
@@ -505,7 +509,9 @@ class Probe:
 
 
 class Client:
-    """One closed-loop client: one keep-alive connection, one request at a time."""
+    """One client: one keep-alive connection, one request at a time, back to back (closed
+    loop) or, with a rate, each request at its scheduled time (start + n / rate; a late one is
+    sent at once, without catching up), so a light load stays light while the server stalls."""
 
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
@@ -519,8 +525,21 @@ class Client:
 
     async def run(self) -> None:
         probe, stats = self.probe, self.probe.stats
+        interval = 1 / probe.options.rate if probe.options.rate > 0 else 0.0
+        next_send = time.monotonic()
         try:
             while not probe.stopping.is_set():
+                if interval:
+                    next_send = max(next_send + interval, time.monotonic() - interval)
+                    delay = next_send - time.monotonic()
+                    if delay > 0:
+                        try:
+                            async with asyncio.timeout(delay):
+                                await probe.stopping.wait()
+                        except TimeoutError:
+                            pass
+                        if probe.stopping.is_set():
+                            break
                 stats.requests += 1
                 started = time.monotonic()
                 try:
@@ -591,6 +610,12 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         default=60.0,
         help=f"seconds, {MIN_DURATION_S:g}..{MAX_DURATION_S:g} (60)",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help=f"requests per second per client, 0..{MAX_RATE:g} (0: closed loop, the default)",
+    )
     parser.add_argument("--stop-file", type=Path, help="stop when this path exists")
     parser.add_argument(
         "--ready-file", type=Path, help="written once every client has had an answer"
@@ -615,12 +640,13 @@ def parse_options(argv: list[str] | None, prog: str) -> Options:
     args = parser.parse_args(argv)
     if not MIN_CLIENTS <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be {MIN_CLIENTS}..{MAX_CLIENTS}, got {args.clients}")
-    for option, value, low, high in (
-        ("--duration", args.duration, MIN_DURATION_S, MAX_DURATION_S),
-        ("--timeout", args.timeout, MIN_TIMEOUT_S, MAX_TIMEOUT_S),
+    for option, value, low, high, unit in (
+        ("--duration", args.duration, MIN_DURATION_S, MAX_DURATION_S, "seconds"),
+        ("--timeout", args.timeout, MIN_TIMEOUT_S, MAX_TIMEOUT_S, "seconds"),
+        ("--rate", args.rate, 0.0, MAX_RATE, "requests per second"),
     ):
         if not (math.isfinite(value) and low <= value <= high):
-            parser.error(f"{option} must be {low:g}..{high:g} seconds, got {value:g}")
+            parser.error(f"{option} must be {low:g}..{high:g} {unit}, got {value:g}")
     try:
         target = parse_url(args.url)
     except ValueError as error:
@@ -637,6 +663,7 @@ def parse_options(argv: list[str] | None, prog: str) -> Options:
     return Options(
         target=target,
         clients=args.clients,
+        rate=args.rate,
         duration_s=args.duration,
         timeout_s=args.timeout,
         stop_file=args.stop_file,

@@ -18,23 +18,13 @@ import pytest
 import testinfra.utils.ansible_runner
 
 from conftest import CATALOG, LAYOUT, deployment_of
-from operations import Measured, failures, measure, release_source, run_playbook
+from operations import Measured, failures, measure, probe_urls, release_source, run_playbook
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
 ).get_hosts("all")
 
-# Caddy's plain-HTTP site (on loopback) and the server's own port.
-PROBE_PATH = "/api/health/sync"
 KILL_RECOVERY_SECONDS = 5
-
-
-def _urls(host: Host) -> dict[str, str]:
-    deployment = deployment_of(host)
-    return {
-        "caddy": f"http://127.0.0.1:{LAYOUT['layout_http_port']}{PROBE_PATH}",
-        "direct": f"{deployment.base_url}{PROBE_PATH}",
-    }
 
 
 def _current_release(host: Host) -> str:
@@ -58,14 +48,14 @@ def operations(host: Host, tmp_path_factory: pytest.TempPathFactory) -> dict[str
             host,
             "switch with new code",
             server,
-            _urls(host),
+            probe_urls(host),
             lambda server=server, source=source: run_playbook(
                 "site.yml", "-e", f"server={server}", "-e", f"django_app_source_dir={source}"
             ),
         )
     before = _current_release(host)
     done["rollback"] = measure(
-        host, "rollback", final, _urls(host), lambda: run_playbook("playbooks/rollback.yml")
+        host, "rollback", final, probe_urls(host), lambda: run_playbook("playbooks/rollback.yml")
     )
     done["rollback"].output += f"\ncurrent before: {before}, after: {_current_release(host)}"
     broken = release_source(tmp_path_factory.mktemp("broken"), "broken", broken=True)
@@ -73,13 +63,13 @@ def operations(host: Host, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         host,
         "broken release (refused)",
         final,
-        _urls(host),
+        probe_urls(host),
         lambda: run_playbook(
             "site.yml", "-e", f"server={final}", "-e", f"django_app_source_dir={broken}"
         ),
     )
     done["kill -9"] = measure(
-        host, "kill -9 of the main process", final, _urls(host), lambda: _kill_9(host)
+        host, "kill -9 of the main process", final, probe_urls(host), lambda: _kill_9(host)
     )
     return done
 

@@ -20,8 +20,10 @@ description:
   - During a handover the old and the new revision of a server listen on the same port
     (SO_REUSEPORT), so an answer on the port may come from either. This module asks each path
     on fresh connections until it has O(answers) answers with status 200 whose JSON C(pid) is a
-    process of the new units, and fails at once when a new unit fails or restarts (a release that
-    cannot start), with its last answer and the end of its journal in the message.
+    process of the new units, and at least one from each new unit (every Daphne instance has
+    loaded the app before the old ones stop), and fails at once when a new unit fails or
+    restarts (a release that cannot start), with its last answer and the end of its journal in
+    the message.
 options:
   url:
     description: Base URL of the port, e.g. http://127.0.0.1:8000.
@@ -150,6 +152,8 @@ def run_gate(module: AnsibleModule) -> None:
     started = time.monotonic()
     deadline = started + params["timeout"]
     answers = dict.fromkeys(params["paths"], 0)
+    units = set(params["units"])
+    units_answered: set[str] = set()
     other_answers = 0
     last_own: dict[str, str] = {}
     last_error = ""
@@ -166,9 +170,10 @@ def run_gate(module: AnsibleModule) -> None:
                 other_answers=other_answers,
                 seconds=round(time.monotonic() - started, 2),
             )
-        pids = set().union(*(unit_pids(unit) for unit in params["units"]))
+        pids_of = {unit: unit_pids(unit) for unit in units}
+        pids = set().union(*pids_of.values())
         for path, count in answers.items():
-            if count >= params["answers"]:
+            if count >= params["answers"] and units_answered >= units:
                 continue
             try:
                 status, body, document = ask(params["url"], path)
@@ -180,9 +185,14 @@ def run_gate(module: AnsibleModule) -> None:
                 continue
             if status == 200:
                 answers[path] += 1
+                units_answered.update(
+                    unit for unit, own in pids_of.items() if document["pid"] in own
+                )
             else:
                 last_own[path] = f"{status} {body[:300]}"
-        if all(count >= params["answers"] for count in answers.values()):
+        if units_answered >= units and all(
+            count >= params["answers"] for count in answers.values()
+        ):
             module.exit_json(
                 changed=False,
                 answers=answers,
@@ -193,7 +203,8 @@ def run_gate(module: AnsibleModule) -> None:
     module.fail_json(
         msg=(
             f"{', '.join(params['units'])} did not answer healthy on {params['url']} within "
-            f"{params['timeout']} s (healthy answers per path: {answers}). Last answers from it: "
+            f"{params['timeout']} s (healthy answers per path: {answers}; units that answered: "
+            f"{sorted(units_answered) or 'none'}). Last answers from it: "
             f"{last_own or 'none'}. Last connection error: {last_error or 'none'}. Journal of "
             f"{params['units'][0]}:\n{journal_tail(params['units'][0])}"
         ),
