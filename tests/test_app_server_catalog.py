@@ -32,6 +32,7 @@ REQUIRED_FIELDS = {
     "reload_signal",
     "serves_static",
     "listen_socket",
+    "drains_on_stop",
     "binds_host_names",
     "scales",
     "per_vcpu",

@@ -34,6 +34,7 @@ FAKE_ENTRY = f"""\
     reload_signal: ""
     serves_static: false
     listen_socket: bound
+    drains_on_stop: true
     binds_host_names: true
     scales: workers
     per_vcpu: 3

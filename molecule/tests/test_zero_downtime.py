@@ -15,10 +15,11 @@ import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
-from conftest import LAYOUT, deployment_of, http_get
+from conftest import CATALOG, LAYOUT, deployment_of
 from operations import (
     Measured,
     failures,
+    probe_urls,
     record,
     release_source,
     run_playbook,
@@ -30,33 +31,36 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("all")
 # The slow request in flight while its server stops (the scenario allows up to 5 s).
 SLOW_SECONDS = 2
+# The slow request's own local port, so the test waits for that connection and no other.
+CLIENT_PORT = 47000
 
 
 @pytest.fixture(scope="module")
 def redeploy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Measured]:
-    """One site.yml run deploying a new release to every host, each host loaded by its probe on
-    the server's own port; the measured operation by host name."""
+    """One site.yml run deploying a new release to every host, each host loaded by its probes
+    through Caddy and on the server's own port; the measured operation by host name."""
     source = release_source(tmp_path_factory.mktemp("redeploy"), "redeploy")
     hosts = {
         name: testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
         for name in testinfra_hosts
     }
-    urls = {name: f"{deployment_of(host).base_url}/api/health/sync" for name, host in hosts.items()}
+    urls = {name: probe_urls(host) for name, host in hosts.items()}
     for name, host in hosts.items():
-        start_probe(host, "direct", urls[name])
+        for probe, url in urls[name].items():
+            start_probe(host, probe, url)
     try:
         returncode, output, seconds = run_playbook(
             "site.yml", "-e", f"django_app_source_dir={source}"
         )
     finally:
-        results = {name: stop_probe(host, "direct") for name, host in hosts.items()}
+        results = {
+            name: {probe: stop_probe(host, probe) for probe in urls[name]}
+            for name, host in hosts.items()
+        }
     measured = {}
     for name, host in hosts.items():
         server = deployment_of(host).server
-        measured[name] = Measured(
-            "redeploy (all six hosts at once)", server, seconds, returncode, output
-        )
-        measured[name].probes["direct"] = results[name]
+        measured[name] = Measured("redeploy", server, seconds, returncode, output, results[name])
         record(measured[name])
     return measured
 
@@ -82,20 +86,23 @@ def test_the_probe_saw_both_releases_answer(host: Host, redeploy: dict[str, Meas
 
 
 def test_a_request_in_flight_is_answered_through_a_stop(host: Host) -> None:
-    """A slow request is in flight when its server's units stop: the server drains it (each
-    server's own graceful stop under KillMode=mixed) and the client gets its 200."""
+    """A slow request is in flight when its server's units stop: a server that drains (each
+    server's own graceful stop under KillMode=mixed) answers it with 200; the catalog says which
+    do not (drains_on_stop: false), and for those the request is cut, so the catalog stays true
+    when a new version of the server changes it."""
     deployment = deployment_of(host)
     units = " ".join(deployment.units)
     url = f"{deployment.base_url}/api/slow?seconds={SLOW_SECONDS}"
     script = f"""
         set -u
-        curl --silent --max-time 30 --output /dev/null --write-out '%{{http_code}}' \
-            {shlex.quote(url)} > /tmp/slow.code &
+        curl --silent --max-time 30 --local-port {CLIENT_PORT} --output /dev/null \
+            --write-out '%{{http_code}}' {shlex.quote(url)} > /tmp/slow.code &
         client=$!
-        # Wait until the request is in flight: the server has accepted the connection and read
-        # the request (its side of the connection has nothing left to read: Recv-Q 0).
-        timeout 10 sh -c 'until ss -Htn state established "( sport = :{deployment.port} )" \
-            | awk "\\$1 == 0" | grep -q .; do sleep 0.05; done'
+        # Wait until the request is in flight: the server has accepted this client's connection
+        # (Caddy keeps others open) and read the request (nothing left to read: Recv-Q 0).
+        in_flight='( sport = :{deployment.port} and dport = :{CLIENT_PORT} )'
+        timeout 10 sh -c "until ss -Htn state established '$in_flight' | awk '\\$1 == 0' \
+            | grep -q .; do sleep 0.05; done"
         systemctl stop {units}
         wait "$client"
         cat /tmp/slow.code
@@ -103,5 +110,13 @@ def test_a_request_in_flight_is_answered_through_a_stop(host: Host) -> None:
     with host.sudo():
         result = host.run(f"bash -c {shlex.quote(script)}")
         host.run_expect([0], f"systemctl start {units}")
-    assert result.stdout.strip() == "200", result.stdout + result.stderr
-    assert http_get(host, f"{deployment.base_url}/api/health").status == 200
+        healthy = host.run(
+            "timeout 30 sh -c "
+            + shlex.quote(
+                f"until curl --silent --fail --output /dev/null {deployment.base_url}/api/health;"
+                " do sleep 0.1; done"
+            )
+        )
+    answered = result.stdout.strip() == "200"
+    assert answered == CATALOG[deployment.server]["drains_on_stop"], result.stdout + result.stderr
+    assert healthy.rc == 0, f"{units} not healthy again after a start"
