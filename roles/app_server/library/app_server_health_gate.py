@@ -157,18 +157,25 @@ def run_gate(module: AnsibleModule) -> None:
     other_answers = 0
     last_own: dict[str, str] = {}
     last_error = ""
+
+    def finish(msg: str = "") -> None:
+        """Exit with what the gate saw: healthy when no message, failed with it otherwise."""
+        seen = {
+            "answers": answers,
+            "other_answers": other_answers,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+        if msg:
+            module.fail_json(msg=msg, **seen)
+        module.exit_json(changed=False, **seen)
+
     while time.monotonic() < deadline:
         broken = failed_units(params["units"])
         if broken:
-            module.fail_json(
-                msg=(
-                    f"{', '.join(broken)} failed or restarted before answering healthy: the new "
-                    f"revision cannot start. Last answers from it: {last_own or 'none'}. "
-                    f"Journal of {broken[0]}:\n{journal_tail(broken[0])}"
-                ),
-                answers=answers,
-                other_answers=other_answers,
-                seconds=round(time.monotonic() - started, 2),
+            finish(
+                f"{', '.join(broken)} failed or restarted before answering healthy: the new "
+                f"revision cannot start. Last answers from it: {last_own or 'none'}. "
+                f"Journal of {broken[0]}:\n{journal_tail(broken[0])}"
             )
         pids_of = {unit: unit_pids(unit) for unit in units}
         pids = set().union(*pids_of.values())
@@ -193,24 +200,14 @@ def run_gate(module: AnsibleModule) -> None:
         if units_answered >= units and all(
             count >= params["answers"] for count in answers.values()
         ):
-            module.exit_json(
-                changed=False,
-                answers=answers,
-                other_answers=other_answers,
-                seconds=round(time.monotonic() - started, 2),
-            )
+            finish()
         time.sleep(0.05)
-    module.fail_json(
-        msg=(
-            f"{', '.join(params['units'])} did not answer healthy on {params['url']} within "
-            f"{params['timeout']} s (healthy answers per path: {answers}; units that answered: "
-            f"{sorted(units_answered) or 'none'}). Last answers from it: "
-            f"{last_own or 'none'}. Last connection error: {last_error or 'none'}. Journal of "
-            f"{params['units'][0]}:\n{journal_tail(params['units'][0])}"
-        ),
-        answers=answers,
-        other_answers=other_answers,
-        seconds=round(time.monotonic() - started, 2),
+    finish(
+        f"{', '.join(params['units'])} did not answer healthy on {params['url']} within "
+        f"{params['timeout']} s (healthy answers per path: {answers}; units that answered: "
+        f"{sorted(units_answered) or 'none'}). Last answers from it: "
+        f"{last_own or 'none'}. Last connection error: {last_error or 'none'}. Journal of "
+        f"{params['units'][0]}:\n{journal_tail(params['units'][0])}"
     )
 
 
