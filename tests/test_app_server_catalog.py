@@ -33,6 +33,7 @@ REQUIRED_FIELDS = {
     "serves_static",
     "listen_socket",
     "drains_on_stop",
+    "main_exits_late",
     "binds_host_names",
     "scales",
     "per_vcpu",

@@ -35,6 +35,7 @@ FAKE_ENTRY = f"""\
     serves_static: false
     listen_socket: bound
     drains_on_stop: true
+    main_exits_late: false
     binds_host_names: true
     scales: workers
     per_vcpu: 3
