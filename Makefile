@@ -83,7 +83,10 @@ test-report: setup ## The benchmark tools' tests (real wrk runs on loopback)
 	pytest -q benchreport/tests
 
 test-molecule: setup image ## molecule test for every scenario (systemd containers)
-	for scenario in $(SCENARIOS); do molecule test --scenario-name $$scenario; done
+	rm -f .build/junit-*.xml
+	status=0; for scenario in $(SCENARIOS); do \
+		molecule test --scenario-name $$scenario || { status=1; break; }; done; \
+	python scripts/test_summary.py .build/junit-*.xml || true; exit $$status
 
 test: lint test-unit test-app test-report test-molecule ## Everything CI runs
 

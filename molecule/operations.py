@@ -123,16 +123,18 @@ def release_source(directory: Path, mark: str, *, broken: bool = False) -> Path:
     return source
 
 
-# What the probes ask: the view that checks the database and Redis.
+# What the probes ask: the view that checks the database and Redis (a request that goes through
+# the whole app), or the liveness view (no I/O: only the server's handover can fail it).
 PROBE_PATH = "/api/health/sync"
+LIVENESS_PATH = "/api/health"
 
 
-def probe_urls(host: Host) -> dict[str, str]:
+def probe_urls(host: Host, path: str = PROBE_PATH) -> dict[str, str]:
     """Where the probes load a host: Caddy's plain-HTTP site (on loopback) and the server's own
     port."""
     return {
-        "caddy": f"http://127.0.0.1:{LAYOUT['layout_http_port']}{PROBE_PATH}",
-        "direct": f"{deployment_of(host).base_url}{PROBE_PATH}",
+        "caddy": f"http://127.0.0.1:{LAYOUT['layout_http_port']}{path}",
+        "direct": f"{deployment_of(host).base_url}{path}",
     }
 
 

@@ -17,6 +17,7 @@ import testinfra.utils.ansible_runner
 
 from conftest import CATALOG, LAYOUT, deployment_of
 from operations import (
+    LIVENESS_PATH,
     Measured,
     failures,
     probe_urls,
@@ -38,15 +39,20 @@ CLIENT_PORT = 47000
 @pytest.fixture(scope="module")
 def redeploy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Measured]:
     """One site.yml run deploying a new release to every host, each host loaded by its probe on
-    the server's own port; the measured operation by host name. (Six hosts on 2 cores: a probe
-    through Caddy on each as well starved them so that the health view's SQLite checks failed
-    while the seed wrote; the switch scenario measures Caddy on one host.)"""
+    the server's own port; the measured operation by host name.
+
+    Six hosts converge on 2 cores here, so the probes ask the liveness view: starved that way,
+    the checking view's Redis PING (0.5 s timeout) and SQLite reads answered 503 now and then on
+    the old release as much as on the new, which says nothing of the handover. The switch
+    scenario probes the checking view, through Caddy and on the port, on one host."""
     source = release_source(tmp_path_factory.mktemp("redeploy"), "redeploy")
     hosts = {
         name: testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
         for name in testinfra_hosts
     }
-    urls = {name: {"direct": probe_urls(host)["direct"]} for name, host in hosts.items()}
+    urls = {
+        name: {"direct": probe_urls(host, LIVENESS_PATH)["direct"]} for name, host in hosts.items()
+    }
     for name, host in hosts.items():
         for probe, url in urls[name].items():
             start_probe(host, probe, url)
