@@ -32,7 +32,6 @@ REQUIRED_FIELDS = {
     "reload_signal",
     "serves_static",
     "listen_socket",
-    "drains_on_stop",
     "main_exits_late",
     "binds_host_names",
     "scales",

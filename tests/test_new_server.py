@@ -34,7 +34,6 @@ FAKE_ENTRY = f"""\
     reload_signal: ""
     serves_static: false
     listen_socket: bound
-    drains_on_stop: true
     main_exits_late: false
     binds_host_names: true
     scales: workers

@@ -1,6 +1,6 @@
 """Zero downtime on every server, straight on its port: a code redeploy of all six hosts at once
-(one run of site.yml, each host's own probe) loses no request, and a request in flight when a
-server that drains stops is answered. (Through Caddy: the switch scenario.)"""
+(one run of site.yml, each host's own probe) loses no request, and a request in flight when the
+server stops is answered. (Through Caddy: the switch scenario.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
-from conftest import CATALOG, LAYOUT, deployment_of
+from conftest import LAYOUT, deployment_of
 from operations import (
     LIVENESS_PATH,
     Measured,
@@ -94,12 +94,10 @@ def test_the_probe_saw_both_releases_answer(host: Host, redeploy: dict[str, Meas
 
 
 def test_a_request_in_flight_is_answered_through_a_stop(host: Host) -> None:
-    """A slow request is in flight when its server's units stop: a server that drains (each
-    server's own graceful stop under KillMode=mixed) answers it with 200. The catalog names the
-    servers that may cut it (drains_on_stop: false; docs/zero-downtime.md)."""
+    """A slow request is in flight when its server's units stop: the server drains (its own
+    graceful stop under KillMode=mixed; Daphne's through files/daphne_drain.py) and answers it
+    with 200."""
     deployment = deployment_of(host)
-    if not CATALOG[deployment.server]["drains_on_stop"]:
-        pytest.skip(f"{deployment.server} may cut a request in flight when it stops (catalog)")
     units = " ".join(deployment.units)
     url = f"{deployment.base_url}/api/slow?seconds={SLOW_SECONDS}"
     script = f"""
