@@ -105,11 +105,12 @@ def test_a_request_in_flight_is_answered_through_a_stop(host: Host) -> None:
         curl --silent --max-time 30 --local-port {CLIENT_PORT} --output /dev/null \
             --write-out '%{{http_code}}' {shlex.quote(url)} > /tmp/slow.code &
         client=$!
-        # Wait until the request is in flight: the server has accepted this client's connection
-        # (Caddy keeps others open) and read the request (nothing left to read: Recv-Q 0).
+        # Wait until the request is in flight: a server process has accepted this client's
+        # connection (ss names its owner; a connection still queued has none), has received
+        # bytes on it and read them all (Recv-Q 0). Before that, a stop would find no request.
         in_flight='( sport = :{deployment.port} and dport = :{CLIENT_PORT} )'
-        timeout 10 sh -c "until ss -Htn state established '$in_flight' | awk '\\$1 == 0' \
-            | grep -q .; do sleep 0.05; done"
+        timeout 10 sh -c "until ss -Htnpi state established '$in_flight' | tr '\\n' ' ' \
+            | grep -Eq '^0 .*users:.*bytes_received:[1-9]'; do sleep 0.05; done"
         systemctl stop {units}
         wait "$client"
         cat /tmp/slow.code
