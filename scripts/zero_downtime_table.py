@@ -24,6 +24,11 @@ def failed_cell(result: dict[str, Any]) -> str:
     return f"{result['failed']} ({detail})" if detail else str(result["failed"])
 
 
+def seconds_cell(seconds: float) -> str:
+    """Whole seconds, or tenths below 10 s (a kill -9 recovery takes half a second)."""
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 def rows(lines: list[str]) -> list[str]:
     table = []
     for line in lines:
@@ -32,7 +37,7 @@ def rows(lines: list[str]) -> list[str]:
             table.append(
                 f"| {row['operation']} | {row['server']} | {probe} | {result['requests']:,} "
                 f"| {failed_cell(result)} | {result['longest_gap_s']:.2f} s "
-                f"| {result['max_latency_s']:.2f} s | {row['seconds']:.0f} s |"
+                f"| {result['max_latency_s']:.2f} s | {seconds_cell(row['seconds'])} |"
             )
     return table
 

@@ -37,6 +37,6 @@ def test_one_line_per_probe_with_failures_by_kind(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("| Operation | Server | Probe |")
     assert lines[2:] == [
-        "| kill -9 | uwsgi | caddy | 1,300 | 0 | 0.12 s | 0.46 s | 2 s |",
-        "| kill -9 | uwsgi | direct | 1,200 | 7 (7 refused) | 0.12 s | 0.46 s | 2 s |",
+        "| kill -9 | uwsgi | caddy | 1,300 | 0 | 0.12 s | 0.46 s | 1.6 s |",
+        "| kill -9 | uwsgi | direct | 1,200 | 7 (7 refused) | 0.12 s | 0.46 s | 1.6 s |",
     ]
