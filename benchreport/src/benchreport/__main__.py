@@ -1,7 +1,8 @@
-"""Command line: ``python -m benchreport {combine,render,compare,probe} ...``.
+"""Command line: ``python -m benchreport {combine,render,compare,probe,ceiling} ...``.
 
 Exit codes: 0 done; 2 missing or malformed input (the message names the file and the field).
-``probe`` is the stdlib-only load probe (probe.py), which parses its own options.
+``probe`` is the stdlib-only load probe (probe.py) and ``ceiling`` the in-process measure of the
+app (ceiling.py, run on the target in the app's Python); both parse their own options.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="load beside an operation, counting every failed request (probe --help)",
     )
+    commands.add_parser(
+        "ceiling",
+        add_help=False,
+        help="the app's CPU cost per request in-process, on the target (ceiling --help)",
+    )
     return parser
 
 
@@ -115,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["probe"]:
         # probe.py is also run alone as a script on the target: it owns its options.
         return probe.main(arguments[1:], prog="python -m benchreport probe")
+    if arguments[:1] == ["ceiling"]:
+        # Runs in the app's Python on the target, where only Django and the app are installed.
+        from benchreport import ceiling
+
+        return ceiling.main(arguments[1:])
     args = build_parser().parse_args(arguments)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
