@@ -9,9 +9,17 @@ BIN := $(CURDIR)/$(VENV)/bin
 # make deploy SERVER=uwsgi; unset, the app_server role's default server.
 SERVER ?=
 SCENARIOS ?= default switch ssh caddy benchmark
-# Lab benchmark: shorter runs than the study's 30 s so `make bench` ends in about half an hour.
-BENCH_DURATION ?= 15s
-BENCH_ROUNDS ?= 2
+# Lab benchmark: 3 interleaved rounds of 5 s closed-loop runs (spread you can judge), then fixed
+# offered rates of 3 s each in the last round, so `make bench` ends in about 15 minutes.
+# FULL=1 runs the study's settings: 30 s runs, 5 s warm-up, 10 s per offered rate.
+FULL ?=
+BENCH_DURATION ?= $(if $(FULL),30s,5s)
+BENCH_WARMUP ?= $(if $(FULL),5s,1s)
+BENCH_RATE_DURATION ?= $(if $(FULL),10,3)
+BENCH_ROUNDS ?= 3
+# The app's profile: lean (ours) or study (the published study's middleware; its table is printed
+# beside ours).
+APP_PROFILE ?= lean
 # Extra benchmark options, e.g. BENCH_ARGS="-e caddy=true" (through Caddy).
 BENCH_ARGS ?=
 # Knob sweep: every endpoint (health/async on ASGI servers only), 2 interleaved rounds of 10 s.
@@ -50,9 +58,10 @@ lab: setup image ## Bring up the local lab containers
 deploy: lab ## Deploy the app in the lab under SERVER (default: the role's default server)
 	ansible-playbook -i $(INVENTORY) site.yml $(if $(SERVER),-e server=$(SERVER))
 
-bench: lab ## Set up, bring up the lab, benchmark all six servers, write the report
+bench: lab ## Benchmark all six servers (closed loop, fixed rates, app ceiling), write the report
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
-		-e benchmark_rounds=$(BENCH_ROUNDS) $(BENCH_ARGS)
+		-e benchmark_warmup=$(BENCH_WARMUP) -e benchmark_rate_duration=$(BENCH_RATE_DURATION) \
+		-e benchmark_rounds=$(BENCH_ROUNDS) -e app_profile=$(APP_PROFILE) $(BENCH_ARGS)
 
 rollback: setup ## Roll the deployed hosts back to their previous release (zero-downtime handover)
 	ansible-playbook -i $(INVENTORY) playbooks/rollback.yml

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the controller's tests and the lab need, when they are missing:
-# redis-server (the app's tests), wrk (the benchmark tools' tests), debootstrap (the lab image).
+# redis-server (the app's tests), wrk and gcc (the benchmark tools' tests: wrk, and the open-loop
+# client built from C), chromium (the report's browser test), debootstrap (the lab image).
 # Docker is handled by ensure-docker.sh.
 set -euo pipefail
 
-declare -A command_of=([redis-server]=redis-server [wrk]=wrk [debootstrap]=debootstrap)
+declare -A command_of=([redis-server]=redis-server [wrk]=wrk [gcc]=gcc [chromium]=chromium
+  [debootstrap]=debootstrap)
 missing=()
 for package in "${!command_of[@]}"; do
   command -v "${command_of[$package]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${command_of[$package]}" ] || missing+=("$package")

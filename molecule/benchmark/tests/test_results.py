@@ -121,3 +121,52 @@ def test_load_host_is_recorded_in_the_facts() -> None:
     assert results["host"]["extra"]["load_host"].startswith("dsl-bench-load (")
     assert results["versions"]["wrk"] != "not found"
     assert results["versions"]["servers"]["gunicorn"]
+
+
+def _converge_dir() -> Path:
+    """The converge's results folder: the one that is neither side_effect's remote nor starving."""
+    found = [
+        path.parent
+        for path in RESULTS_DIR.glob("*/results.json")
+        if path.parent.name not in ("remote", "starving")
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("server", TUNED_SERVERS)
+def test_fixed_rates_measured_from_when_requests_were_due(server: str) -> None:
+    """The last round offered fixed rates: the same common rate to both configs, each its own
+    knee, ascending, judged against the SLO; at half its own maximum a server holds the rate."""
+    (path,) = [
+        path
+        for path in (_converge_dir() / "rates").glob("*.json")
+        if json.loads(path.read_text())["labels"]["server"] == server
+    ]
+    rates = json.loads(path.read_text())
+    assert rates["kind"] == "rates"
+    assert rates["slo_ms"] == 100
+    assert rates["client"]["ceiling_rps"] > 1000
+    offered = [point["offered_rps"] for point in rates["points"]]
+    assert offered == sorted(offered) and offered
+    for point in rates["points"]:
+        assert point["scheduled"] >= 200
+        # Measured from the due time, a request never looks faster than from its send.
+        assert point["latency_us"]["p99"] >= point["service_latency_us"]["p99"]
+    lowest = rates["points"][0]
+    assert lowest["completed"] == lowest["scheduled"]
+    assert sum(lowest["errors"].values()) == 0
+
+
+def test_app_ceiling_and_time_breakdown_are_written() -> None:
+    results_dir = _converge_dir()
+    ceiling = json.loads((results_dir / "ceiling.json").read_text())
+    assert ceiling["format"] == "ceiling/1"
+    assert ceiling["app_profile"] == "study"
+    assert ceiling["endpoints"]["health"]["cpu_us_per_request"] > 0
+    timing = json.loads((results_dir / "timing.json").read_text())
+    phases = {phase["name"]: phase["seconds"] for phase in timing["phases"]}
+    assert phases["switch servers"] > 0
+    assert phases["fixed-rate runs: plan, open-loop client"] > 0
+    # The phases account for the whole sweep up to the report (each rounded to 0.1 s).
+    assert sum(phases.values()) == pytest.approx(timing["total_s"], abs=1.0)
