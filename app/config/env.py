@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -63,6 +64,17 @@ def env_float(name: str, default: float, minimum: float = 0) -> float:
     if value < minimum:
         raise ImproperlyConfigured(f"{name}={value:g} is below the minimum of {minimum:g}")
     return value
+
+
+def env_choice(name: str, default: str, choices: Iterable[str]) -> str:
+    """One word of `choices` (blanks around it and letter case ignored)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    valid = tuple(choices)
+    if raw.lower() not in valid:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not allowed; use one of: {', '.join(valid)}")
+    return raw.lower()
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

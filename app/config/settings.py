@@ -5,7 +5,16 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str, parse_database_url
+from config.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+)
+from config.profiles import APP_PROFILES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,20 +49,14 @@ if not re.fullmatch(r"[!-~]*", APP_RELEASE):
 # flight while a server stops. 0, the default, turns the endpoint off: it answers 404.
 SLOW_ENDPOINT_MAX_SECONDS = env_float("DJANGO_SLOW_ENDPOINT_MAX_SECONDS", 0)
 
-INSTALLED_APPS = [
-    "django.contrib.staticfiles",
-    "demo",
-]
-
-# Every middleware here is async-capable, so under ASGI a request never hops to a thread just
-# to pass through the stack (Django's MiddlewareMixin classes would hop on each of them).
-MIDDLEWARE = [
-    "config.middleware.ResponseHeadersMiddleware",
-    "config.middleware.AllowedHostsMiddleware",
-]
 SERVE_STATIC = env_bool("DJANGO_SERVE_STATIC", default=True)
-if SERVE_STATIC:
-    MIDDLEWARE.append("config.middleware.StaticFilesMiddleware")
+
+# The apps, middleware and template context (config/profiles.py): lean, the lab's own minimum
+# (the default), or study, those of the DjangoStarter-like project the published study measured.
+APP_PROFILE = env_choice("DSL_APP_PROFILE", "lean", APP_PROFILES)
+_profile = APP_PROFILES[APP_PROFILE](SERVE_STATIC)
+INSTALLED_APPS = _profile.installed_apps
+MIDDLEWARE = _profile.middleware
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -63,7 +66,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": []},
+        "OPTIONS": {"context_processors": _profile.context_processors},
     },
 ]
 

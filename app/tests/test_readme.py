@@ -8,7 +8,7 @@ import re
 
 from tests.conftest import APP_DIR
 
-READERS = {"env_str", "env_bool", "env_int", "env_float", "env_list"}
+READERS = {"env_str", "env_bool", "env_int", "env_float", "env_list", "env_choice"}
 # README rows: | `NAME` | default | meaning |
 ROW = re.compile(r"^\| `(?P<name>[A-Z_]+)` \| (?P<default>[^|]+) \|", re.MULTILINE)
 
