@@ -164,6 +164,7 @@ GOOD_INPUT = {
     "layout_app_root": "/opt/django_server-lab.v2",
     "layout_app_user": "dsl_app",
     "django_app_keep_releases": 1,
+    "app_profile": "study",
     "app_server_bind_address": "::",
     "firewall_app_sources": ["nowhere", "192.0.2.7", "2001:db8::/32"],
     "firewall_allowed": [{"port": 9100, "protocol": "udp", "sources": ["10.0.0.0/8"]}],
