@@ -304,6 +304,34 @@ def assert_same_json_over_http(base_url: str, health_path: str) -> None:
     assert get(f"{base_url}/static/css/site.css").status == 200
 
 
+def assert_lean_page(base_url: str) -> None:
+    """No session, CSRF or clickjacking middleware: no cookie, and a POST renders the page."""
+    index = get(f"{base_url}/")
+    assert index.status == 200
+    assert index.headers.get_all("Set-Cookie") is None
+    assert "X-Frame-Options" not in index.headers
+    assert b"csrfmiddlewaretoken" not in index.body
+    assert post(f"{base_url}/", {}).status == 200
+
+
+def assert_study_page(base_url: str) -> None:
+    """The page sets the CSRF cookie; a POST needs the page's token and that cookie."""
+    index = get(f"{base_url}/")
+    assert index.status == 200
+    cookie = index.headers["Set-Cookie"]
+    assert cookie.startswith("csrftoken=")
+    assert index.headers["X-Frame-Options"] == "DENY"
+    assert post(f"{base_url}/", {}).status == 403
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', index.body)
+    assert match is not None
+    accepted = post(
+        f"{base_url}/",
+        {"csrfmiddlewaretoken": match[1].decode()},
+        headers={"Cookie": cookie.split(";", 1)[0]},
+    )
+    assert accepted.status == 200
+
+
 @pytest.mark.parametrize("server_name", sorted(SERVERS))
 def test_profile_under_real_servers(profile_release: dict[str, str], server_name: str):
     """WSGI (Gunicorn) and ASGI (Hypercorn, through config.asgi) entry points, both profiles."""
@@ -312,25 +340,7 @@ def test_profile_under_real_servers(profile_release: dict[str, str], server_name
     environment = server_environment(profile_release, server_name)
     with running(make_command(port), environment, port) as server:
         assert_same_json_over_http(server.url, health_path)
-        index = get(f"{server.url}/")
-        assert index.status == 200
-        refused = post(f"{server.url}/", {})
-        if profile_release["DSL_APP_PROFILE"] == "lean":
-            assert index.headers.get_all("Set-Cookie") is None
-            assert "X-Frame-Options" not in index.headers
-            assert b"csrfmiddlewaretoken" not in index.body
-            assert refused.status == 200
-            return
-        cookie = index.headers["Set-Cookie"]
-        assert cookie.startswith("csrftoken=")
-        assert index.headers["X-Frame-Options"] == "DENY"
-        assert refused.status == 403
-        # With the page's token and its cookie, the same POST passes the CSRF check.
-        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', index.body)
-        assert match is not None
-        accepted = post(
-            f"{server.url}/",
-            {"csrfmiddlewaretoken": match[1].decode()},
-            headers={"Cookie": cookie.split(";", 1)[0]},
-        )
-        assert accepted.status == 200
+        if profile_release["DSL_APP_PROFILE"] == "study":
+            assert_study_page(server.url)
+        else:
+            assert_lean_page(server.url)
