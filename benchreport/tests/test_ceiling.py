@@ -23,6 +23,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "ceiling-test-only",
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DSL_APP_PROFILE": "lean",
     }
     for command in (["migrate", "--noinput"], ["seed_movies"]):
         subprocess.run(
@@ -91,3 +92,12 @@ def test_bad_arguments_name_the_value(app_env: dict[str, str], argument: str, na
     result = run_ceiling(app_env, *arguments)
     assert result.returncode == 2
     assert named in result.stderr
+
+
+def test_names_the_profile_the_app_runs(app_env: dict[str, str]) -> None:
+    """The profile comes from the app's settings (what it runs), not from the raw variable."""
+    result = run_ceiling(
+        {**app_env, "DSL_APP_PROFILE": " Study "}, "--endpoint=health=/api/health", "--seconds=0.1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["app_profile"] == "study"

@@ -131,10 +131,11 @@ def measure(app: WsgiApp, path: str, host: str, seconds: float) -> dict[str, flo
     }
 
 
-def django_app() -> tuple[WsgiApp, str]:
-    """The deployed app's WSGI handler and its settings module (DJANGO_SETTINGS_MODULE, else
-    config.settings). Django is imported here, not at the top: the package's other commands run
-    on the controller, where the app's Django is not installed."""
+def django_app() -> tuple[WsgiApp, str, str]:
+    """The deployed app's WSGI handler, its settings module (DJANGO_SETTINGS_MODULE, else
+    config.settings) and its profile (APP_PROFILE, lean when the app has none). Django is
+    imported here, not at the top: the package's other commands run on the controller, where
+    the app's Django is not installed."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     try:
         import django  # noqa: PLC0415
@@ -144,7 +145,7 @@ def django_app() -> tuple[WsgiApp, str]:
         message = f"Django is not importable here ({error}): run it in the app's Python"
         raise CeilingError(message) from error
     django.setup(set_prefix=False)
-    return WSGIHandler(), settings.SETTINGS_MODULE
+    return WSGIHandler(), settings.SETTINGS_MODULE, getattr(settings, "APP_PROFILE", "lean")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
-        app, settings_module = django_app()
+        app, settings_module, profile = django_app()
         endpoints = {
             name: measure(app, path, args.host, args.seconds) for name, path in args.endpoint
         }
@@ -179,7 +180,7 @@ def main(argv: list[str]) -> int:
         return 2
     document = {
         "format": FORMAT,
-        "app_profile": os.environ.get("DSL_APP_PROFILE", "lean") or "lean",
+        "app_profile": profile,
         "python": platform.python_version(),
         "django_settings": settings_module,
         "cpus": os.cpu_count(),

@@ -148,7 +148,8 @@ def test_fixed_rates_measured_from_when_requests_were_due(server: str) -> None:
     assert rates["slo_ms"] == 100
     assert rates["client"]["ceiling_rps"] > 1000
     offered = [point["offered_rps"] for point in rates["points"]]
-    assert offered == sorted(offered) and offered
+    assert offered
+    assert offered == sorted(offered)
     for point in rates["points"]:
         assert point["scheduled"] >= 200
         # Measured from the due time, a request never looks faster than from its send.
