@@ -14,9 +14,10 @@ import pytest
 
 from benchreport.__main__ import main
 from benchreport.charts import render_chart
+from benchreport.header import SCHEMA_VERSION
 from benchreport.render_markdown import render_markdown
 from benchreport.report import build_report
-from benchreport.schema import SCHEMA_VERSION, Thresholds
+from benchreport.schema import Thresholds
 from benchreport.store import combine, load_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchreport.config import INTERFACES, Config, Knobs
+from benchreport.config import Config
+from benchreport.header import parse_config, top_level
 from benchreport.jsonfields import (
     Ctx,
     JsonObject,
@@ -16,18 +17,12 @@ from benchreport.jsonfields import (
     opt_num,
     opt_obj,
     opt_str,
-    opt_text,
     req_int,
     req_num,
     req_obj,
     req_str,
-    scalar_map,
     str_map,
 )
-
-# Version 2: structured labels (server, interface, proxy, overrides, knobs) in place of
-# version 1's one server string.
-SCHEMA_VERSION = 2
 
 # ---------------------------------------------------------------------------------------------
 # Run file
@@ -159,25 +154,6 @@ class Run:
         return (self.config, self.endpoint)
 
 
-def top_level(document: object, source: str, kind: str | None = None) -> tuple[JsonObject, Ctx]:
-    """A file's top-level object and where it comes from; for the documents that carry them
-    (``kind`` given), their schema version and kind are checked too."""
-    ctx = Ctx(source)
-    if not isinstance(document, dict):
-        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
-    if kind is None:
-        return document, ctx
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ctx.child("schema_version").error(
-            f"unsupported schema version {version!r}, this tool reads version {SCHEMA_VERSION} "
-            "(SCHEMA.md); re-run the benchmark with the current run_load.py"
-        )
-    if document.get("kind") != kind:
-        raise ctx.child("kind").error(f"expected {kind!r}, got {document.get('kind')!r}")
-    return document, ctx
-
-
 def parse_run(json_value: object, source: str) -> Run:
     document, ctx = top_level(json_value, source, "run")
 
@@ -216,22 +192,6 @@ def parse_load(doc: JsonObject, ctx: Ctx) -> LoadSettings:
         duration_s=req_int(doc, "duration_s", ctx),
         timeout_s=opt_num(doc, "timeout_s", ctx),
         client_cpus=opt_str(doc, "client_cpus", ctx) or None,
-    )
-
-
-def parse_config(labels: JsonObject, ctx: Ctx) -> Config:
-    """A run's config from its labels (server, interface, proxy, overrides, knobs)."""
-    interface = req_str(labels, "interface", ctx)
-    if interface not in INTERFACES:
-        raise ctx.child("interface").error(
-            f"expected one of {', '.join(INTERFACES)}, got {interface!r}"
-        )
-    return Config(
-        server=req_str(labels, "server", ctx),
-        interface=interface,
-        proxy=opt_text(labels, "proxy", ctx),
-        overrides=Knobs(scalar_map(labels, "overrides", ctx)),
-        knobs=Knobs(scalar_map(labels, "knobs", ctx)),
     )
 
 

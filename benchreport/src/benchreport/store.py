@@ -12,9 +12,9 @@ from pathlib import Path
 
 from benchreport.aggregate import aggregate
 from benchreport.config import Config
+from benchreport.header import SCHEMA_VERSION
 from benchreport.jsonfields import Ctx, InputError, JsonObject
 from benchreport.schema import (
-    SCHEMA_VERSION,
     ResultSet,
     Run,
     Thresholds,
