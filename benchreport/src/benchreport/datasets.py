@@ -38,6 +38,7 @@ REPORT_COLUMNS: tuple[tuple[str, Callable[[Row], Cell]], ...] = (
     ("ranked", lambda row: "yes" if row.ranked else "no"),
     ("flags", lambda row: " ".join(row.flags)),
     ("rps_mean", lambda row: row.rps_mean),
+    ("rps_median", lambda row: row.rps_median),
     ("rps_min", lambda row: row.rps_min),
     ("rps_max", lambda row: row.rps_max),
     ("rps_spread_pct", lambda row: row.rps_spread_pct),
