@@ -66,6 +66,8 @@ def render_line_chart(spec: LineChartSpec) -> bytes:
         axes.scatter([], [], s=90, facecolors="none", edgecolors="#c0392b", label=spec.marked_label)
     if spec.log_y:
         axes.set_yscale("log")
+    else:
+        axes.set_ylim(bottom=0)  # a drop must not look bigger than it is
     if spec.x_labels:
         axes.set_xticks(range(len(spec.x_labels)))
         axes.set_xticklabels(spec.x_labels, rotation=20, ha="right")

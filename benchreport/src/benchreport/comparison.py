@@ -18,7 +18,9 @@ from benchreport.tables import (
     DASH,
     Column,
     build_table,
+    delta_pct,
     fmt,
+    fmt_delta,
     fmt_flags,
     fmt_mib,
     host_facts,
@@ -46,16 +48,6 @@ class Pair:
 
     def delta_pct(self, metric: Metric) -> float | None:
         return delta_pct(*self.values(metric))
-
-
-def delta_pct(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None or before == 0:
-        return None
-    return 100 * (after - before) / before
-
-
-def fmt_delta(value: float | None) -> str:
-    return DASH if value is None else f"{value:+.1f}%"
 
 
 def pair_rows(set_a: ResultSet, set_b: ResultSet) -> list[Pair]:
