@@ -80,3 +80,14 @@ def test_the_highest_held_rate_counts_even_above_a_failed_one(results_a: Path) -
     capacity = capacity_of(replace(rates, points=(failed_low, *rates.points[1:])))
     assert capacity.capacity_rps == rates.points[2].offered_rps
     assert capacity.to_json()["held_rps"] == [8000.0, 12000.0]
+
+
+def test_a_failure_beyond_the_clients_own_ceiling_is_marked(
+    by_name: dict[tuple[str, str], Capacity],
+) -> None:
+    gunicorn = by_name["gunicorn", "ping"]
+    assert gunicorn.client_ceiling_rps == 41000  # the fixture's client: far above 16,000
+    assert not gunicorn.client_bound
+    limited = replace(gunicorn, client_ceiling_rps=15000.0)  # 16,000 failed beyond it
+    assert limited.client_bound
+    assert fmt_capacity(limited) == "12,000 (client-bound)"

@@ -111,6 +111,10 @@ def test_the_study_profile_puts_the_studys_table_beside_ours(
     assert "| Gunicorn | 740 | 18,692.9 | 430 |" in study
     assert "| Daphne | 190 | not run | 175 | not run | not run |" in study
     assert "The study's table beside ours, endpoint `ping`" in stdout
+    # The fixture's ceiling measured the lean app: its shares do not fit a study sweep.
+    assert "WARNING: the ceiling measured the lean app but the sweep ran the study app" in (
+        section(markdown, "Ceiling share")
+    )
     assert "Gunicorn  " in stdout
     page = (results_a / "report.html").read_text()
     assert "The study&#39;s table beside ours" in page

@@ -28,6 +28,18 @@ class Capacity:
     lowest_rps: float
     highest_rps: float
     points: tuple[RatePoint, ...]
+    client_ceiling_rps: float | None = None  # the most the open-loop client can send
+
+    @property
+    def client_bound(self) -> bool:
+        """The first rate not held was at or above what the client itself can send: the
+        client, not the server, may have failed it."""
+        first_failed = next((point for point in self.points if not self.held(point)), None)
+        return (
+            first_failed is not None
+            and self.client_ceiling_rps is not None
+            and first_failed.offered_rps >= self.client_ceiling_rps
+        )
 
     @property
     def all_held(self) -> bool:
@@ -45,6 +57,7 @@ class Capacity:
             "lowest_rps": self.lowest_rps,
             "highest_rps": self.highest_rps,
             "all_held": self.all_held,
+            "client_bound": self.client_bound,
             "held_rps": [point.offered_rps for point in self.points if self.held(point)],
         }
 
@@ -59,6 +72,7 @@ def capacity_of(rates: RatesFile) -> Capacity:
         lowest_rps=rates.points[0].offered_rps,
         highest_rps=rates.points[-1].offered_rps,
         points=rates.points,
+        client_ceiling_rps=rates.client_ceiling_rps,
     )
 
 
@@ -70,9 +84,11 @@ def capacities(rates_files: Iterable[RatesFile]) -> list[Capacity]:
 
 def fmt_capacity(capacity: Capacity | None) -> str:
     """A cell of the capacity table: req/s, "+" when every rate run was held (the capacity
-    may be higher), "< lowest rate" when none was, "n/a" when the pair was not run."""
+    may be higher), "< lowest rate" when none was, "n/a" when the pair was not run, and
+    "(client-bound)" when the first rate not held was beyond the client's own ceiling."""
     if capacity is None:
         return NOT_RUN
+    bound = " (client-bound)" if capacity.client_bound else ""
     if capacity.capacity_rps is None:
-        return NONE_HELD
-    return f"{capacity.capacity_rps:,.0f}{'+' if capacity.all_held else ''}"
+        return NONE_HELD + bound
+    return f"{capacity.capacity_rps:,.0f}{'+' if capacity.all_held else ''}{bound}"

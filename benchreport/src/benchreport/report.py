@@ -218,7 +218,7 @@ def trend_section(
         empty = Paragraph(text(f"No earlier sweep with a results.json beside this one in {where}."))
         return Section(text("Trend"), (empty, *notes_block)), []
     chart = trend_chart(trend)
-    blocks = (trend_table(trend), Figure(chart.path), *notes_block)
+    blocks: tuple[Block, ...] = (trend_table(trend), Figure(chart.path), *notes_block)
     return Section(text("Trend"), blocks), [chart]
 
 
@@ -238,17 +238,13 @@ def build_report(
     profile = study_blocks(result_set.sweep, rows, headline_endpoint(rows))
     notes = sampler_notes(rows)
     ceiling, timing = result_set.ceiling, result_set.timing
+    shares = ceiling_shares(result_set.runs, ceiling) if ceiling else []
     sections = [
         capacity_part,
         Section(text("Verdict"), (BulletList(verdicts(rows)),)),
         spread_part,
         *(
-            [
-                Section(
-                    text("Ceiling share"),
-                    (ceiling_table(ceiling_shares(result_set.runs, ceiling), ceiling),),
-                )
-            ]
+            [Section(text("Ceiling share"), (ceiling_table(shares, ceiling, result_set.sweep),))]
             if ceiling
             else []
         ),

@@ -70,7 +70,9 @@ def capacity_table(capacities: Sequence[Capacity], configs: Sequence[Config]) ->
             "Held = every due request answered without an error (unsent included) and p99, "
             "measured from when each request was due, within the SLO. + = every rate run was "
             "held, the real capacity may be higher; < lowest rate = not even the lowest rate "
-            "run was held; n/a = no fixed-rate run of that config and endpoint."
+            "run was held; n/a = no fixed-rate run of that config and endpoint; client-bound = "
+            "the first rate not held was at or above what the load client itself can send, so "
+            "the client may be the limit."
         ),
     )
 
@@ -147,7 +149,9 @@ CEILING_COLUMNS = (
 )
 
 
-def ceiling_table(shares: Sequence[CeilingShare], ceiling: Ceiling) -> Table:
+def ceiling_table(
+    shares: Sequence[CeilingShare], ceiling: Ceiling, sweep: Sweep | None = None
+) -> Table:
     facts = ", ".join(
         part
         for part in (
@@ -166,8 +170,18 @@ def ceiling_table(shares: Sequence[CeilingShare], ceiling: Ceiling) -> Table:
             f"(ceiling.json{': ' + facts if facts else ''}). server = the server unit's CPU "
             "seconds x 1e6 / wrk's requests, median over rounds. share = Django alone / "
             "server: 100% would be a server that costs nothing; the rest is the server's and "
-            "HTTP's cost."
+            "HTTP's cost." + profile_mismatch(ceiling, sweep)
         ),
+    )
+
+
+def profile_mismatch(ceiling: Ceiling, sweep: Sweep | None) -> str:
+    """A warning when the ceiling measured another app profile than the sweep ran."""
+    if ceiling.app_profile is None or ceiling.app_profile == profile_of(sweep):
+        return ""
+    return (
+        f" WARNING: the ceiling measured the {ceiling.app_profile} app but the sweep ran the "
+        f"{profile_of(sweep)} app: the shares compare different apps."
     )
 
 
