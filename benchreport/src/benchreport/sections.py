@@ -31,6 +31,7 @@ from benchreport.tables import (
     endpoint_title,
     fmt,
     fmt_delta,
+    fmt_flags,
     fmt_mib,
 )
 from benchreport.trend import Trend
@@ -255,6 +256,7 @@ def study_table(rows: Sequence[Row], endpoint: str) -> Table:
             "Study MB (RSS sum)",
             "our PSS peak MiB",
             "our RSS sum peak MiB",
+            "our flags",
         ),
         rows=tuple(
             (
@@ -264,6 +266,7 @@ def study_table(rows: Sequence[Row], endpoint: str) -> Table:
                 fmt(figure.memory_mb, 0),
                 our(server, fmt_mib(ours[server].pss_peak_bytes if server in ours else None)),
                 our(server, fmt_mib(ours[server].rss_peak_bytes if server in ours else None)),
+                our(server, fmt_flags(ours[server]) if server in ours else ""),
             )
             for server, figure in STUDY_FIGURES.items()
         ),
