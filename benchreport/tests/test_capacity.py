@@ -91,3 +91,23 @@ def test_a_failure_beyond_the_clients_own_ceiling_is_marked(
     limited = replace(gunicorn, client_ceiling_rps=15000.0)  # 16,000 failed beyond it
     assert limited.client_bound
     assert fmt_capacity(limited) == "12,000 (client-bound)"
+
+
+def test_every_rate_held_and_a_higher_one_beyond_the_client(
+    by_name: dict[tuple[str, str], Capacity],
+) -> None:
+    """run_rates.py leaves out the rates the client cannot offer: the server was not tested
+    up to its limit, and the cell says so."""
+    every_rate_held = by_name["gunicorn", "db"]
+    assert not every_rate_held.client_bound
+    limited = replace(every_rate_held, skipped_above_client=True)
+    assert fmt_capacity(limited) == "12,000+ (client-bound)"
+
+
+def test_a_rates_file_without_points(results_a: Path) -> None:
+    """Every rate asked for was above the client's ceiling: nothing was run."""
+    rates = next(item for item in load_rates(results_a) if item.config.server == "uwsgi")
+    capacity = capacity_of(replace(rates, points=()))
+    assert capacity.capacity_rps is None
+    assert capacity.lowest_rps is None
+    assert fmt_capacity(capacity) == "no rate run"

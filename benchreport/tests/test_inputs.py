@@ -238,7 +238,28 @@ def drop_in(outer: str, key: str) -> Callable[[dict[str, object]], None]:
     ("name", "edit", "message"),
     [
         (RATES, drop("points"), f"{RATES}: points: missing field"),
-        (RATES, lambda doc: doc.update(points=[]), f"{RATES}: points: expected a non-empty list"),
+        (
+            RATES,
+            lambda doc: doc.update(points={"offered_rps": 4000}),
+            f"{RATES}: points: expected a list, got {{'offered_rps': 4000}}",
+        ),
+        (RATES, drop("started_at"), f"{RATES}: started_at: missing field"),
+        (RATES, drop_in("client", "ceiling_rps"), f"{RATES}: client.ceiling_rps: missing field"),
+        (
+            RATES,
+            lambda doc: doc["labels"].update(round=0),  # type: ignore[index]
+            f"{RATES}: labels.round: expected a round number >= 1, got 0",
+        ),
+        (
+            RATES,
+            first_point(drop("service_latency_us")),
+            f"{RATES}: points[0].service_latency_us: missing field",
+        ),
+        (
+            RATES,
+            lambda doc: doc.update(skipped=[{"why": "above the client's ceiling"}]),
+            f"{RATES}: skipped[0].offered_rps: missing field",
+        ),
         (RATES, lambda doc: doc.update(slo_ms=0), f"{RATES}: slo_ms: expected a number > 0, got 0"),
         (RATES, lambda doc: doc.update(slo_ms="100"), f"{RATES}: slo_ms: expected a number"),
         (RATES, lambda doc: doc.update(kind="run"), f"{RATES}: kind: expected 'rates', got 'run'"),
@@ -281,8 +302,8 @@ def drop_in(outer: str, key: str) -> Callable[[dict[str, object]], None]:
         ("timing.json", drop("total_s"), "timing.json: total_s: missing field"),
         (
             "timing.json",
-            lambda doc: doc["phases"][1].update(seconds=-1),  # type: ignore[index]
-            "timing.json: phases[1].seconds: expected a number >= 0, got -1",
+            lambda doc: doc["phases"][1].update(seconds="180"),  # type: ignore[index]
+            "timing.json: phases[1].seconds: expected a number, got '180'",
         ),
     ],
 )

@@ -148,3 +148,24 @@ def test_an_unreadable_earlier_sweep_is_left_out_and_said(
     assert "left out of the trend: " in trend
     assert "unsupported schema version 1" in trend
     assert "20260101T000000Z" not in trend
+
+
+def test_a_rates_file_whose_rates_were_all_beyond_the_client(
+    results_a: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = results_a / "rates" / "r1-uwsgi-ping.json"
+    document = json.loads(path.read_text())
+    document["skipped"] = [
+        {
+            "offered_rps": point["offered_rps"],
+            "reason": "common",
+            "why": "above the client's ceiling",
+        }
+        for point in document["points"]
+    ]
+    document["points"] = []
+    document["client"]["ceiling_rps"] = 3000.0
+    path.write_text(json.dumps(document))
+    assert main(["combine", str(results_a)]) == 0
+    markdown, _ = render(results_a, capsys)
+    assert "| uwsgi | n/a | no rate run (client-bound) |" in section(markdown, "Capacity at SLO")

@@ -17,6 +17,7 @@ from benchreport.sweep_files import RatePoint, RatesFile
 
 NOT_RUN = "n/a"
 NONE_HELD = "< lowest rate"
+NONE_RUN = "no rate run"
 
 
 @dataclass(frozen=True)
@@ -24,26 +25,31 @@ class Capacity:
     config: Config
     endpoint: str
     slo_ms: float
-    capacity_rps: float | None  # None: not even the lowest rate was held
-    lowest_rps: float
-    highest_rps: float
+    capacity_rps: float | None  # None: not even the lowest rate was held (or none run)
+    lowest_rps: float | None  # None: no point was run
+    highest_rps: float | None
     points: tuple[RatePoint, ...]
     client_ceiling_rps: float | None = None  # the most the open-loop client can send
-
-    @property
-    def client_bound(self) -> bool:
-        """The first rate not held was at or above what the client itself can send: the
-        client, not the server, may have failed it."""
-        first_failed = next((point for point in self.points if not self.held(point)), None)
-        return (
-            first_failed is not None
-            and self.client_ceiling_rps is not None
-            and first_failed.offered_rps >= self.client_ceiling_rps
-        )
+    skipped_above_client: bool = False  # a rate was left out: the client could not offer it
 
     @property
     def all_held(self) -> bool:
-        return self.capacity_rps is not None and self.capacity_rps >= self.highest_rps
+        return (
+            self.capacity_rps is not None
+            and self.highest_rps is not None
+            and self.capacity_rps >= self.highest_rps
+        )
+
+    @property
+    def client_bound(self) -> bool:
+        """The client, not the server, set the limit: every rate run was held and a higher
+        one was left out as beyond the client's ceiling, or the first rate not held was at
+        or above that ceiling."""
+        if self.all_held or not self.points:
+            return self.skipped_above_client
+        first_failed = next(point for point in self.points if not self.held(point))
+        ceiling = self.client_ceiling_rps
+        return ceiling is not None and first_failed.offered_rps >= ceiling
 
     def held(self, point: RatePoint) -> bool:
         return point.held(self.slo_ms)
@@ -69,10 +75,11 @@ def capacity_of(rates: RatesFile) -> Capacity:
         endpoint=rates.endpoint,
         slo_ms=rates.slo_ms,
         capacity_rps=max(held) if held else None,
-        lowest_rps=rates.points[0].offered_rps,
-        highest_rps=rates.points[-1].offered_rps,
+        lowest_rps=rates.points[0].offered_rps if rates.points else None,
+        highest_rps=rates.points[-1].offered_rps if rates.points else None,
         points=rates.points,
         client_ceiling_rps=rates.client_ceiling_rps,
+        skipped_above_client=rates.skipped_above_client,
     )
 
 
@@ -84,11 +91,14 @@ def capacities(rates_files: Iterable[RatesFile]) -> list[Capacity]:
 
 def fmt_capacity(capacity: Capacity | None) -> str:
     """A cell of the capacity table: req/s, "+" when every rate run was held (the capacity
-    may be higher), "< lowest rate" when none was, "n/a" when the pair was not run, and
-    "(client-bound)" when the first rate not held was beyond the client's own ceiling."""
+    may be higher), "< lowest rate" when none was, "no rate run" when the file has no point,
+    "n/a" when the pair has no rates file, and "(client-bound)" when the client's own ceiling
+    set the limit (Capacity.client_bound)."""
     if capacity is None:
         return NOT_RUN
     bound = " (client-bound)" if capacity.client_bound else ""
+    if not capacity.points:
+        return NONE_RUN + bound
     if capacity.capacity_rps is None:
         return NONE_HELD + bound
     return f"{capacity.capacity_rps:,.0f}{'+' if capacity.all_held else ''}{bound}"

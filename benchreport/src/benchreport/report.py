@@ -188,7 +188,7 @@ def capacity_section(
 ) -> tuple[Section, list[LineChartSpec]]:
     charts = [
         rates_chart(endpoint, [item for item in capacity if item.endpoint == endpoint])
-        for endpoint in sorted({item.endpoint for item in capacity})
+        for endpoint in sorted({item.endpoint for item in capacity if item.points})
     ]
     configs = [row.config for row in rows]
     blocks = (capacity_table(capacity, configs), *(Figure(chart.path) for chart in charts))

@@ -71,9 +71,11 @@ def capacity_table(capacities: Sequence[Capacity], configs: Sequence[Config]) ->
             "Held = every due request answered without an error (unsent included) and p99, "
             "measured from when each request was due, within the SLO. + = every rate run was "
             "held, the real capacity may be higher; < lowest rate = not even the lowest rate "
-            "run was held; n/a = no fixed-rate run of that config and endpoint; client-bound = "
-            "the first rate not held was at or above what the load client itself can send, so "
-            "the client may be the limit."
+            "run was held; no rate run = every rate asked for was left out; n/a = no "
+            "fixed-rate run of that config and endpoint; client-bound = the load client set "
+            "the limit (a higher rate was left out as beyond what the client itself can "
+            "offer, or the first rate not held was at or above it): the server was not "
+            "tested up to its own."
         ),
     )
 

@@ -13,8 +13,8 @@ from benchreport.jsonfields import (
     Ctx,
     JsonObject,
     opt_int,
+    opt_list,
     opt_num,
-    opt_obj,
     opt_str,
     positive,
     req_int,
@@ -69,16 +69,33 @@ class RatePoint:
 
 
 @dataclass(frozen=True)
+class SkippedRate:
+    """A rate asked for and not run: above the client's own ceiling, or above a rate the
+    server already could not keep up with."""
+
+    offered_rps: float
+    why: str
+
+
+@dataclass(frozen=True)
 class RatesFile:
     """The fixed-rate runs of one config and endpoint."""
 
     source: str
     config: Config
     endpoint: str
+    round: int
     slo_ms: float
     client_ceiling_rps: float | None  # the most the open-loop client itself can send
-    points: tuple[RatePoint, ...]  # ascending offered rate
+    points: tuple[RatePoint, ...]  # ascending offered rate; empty when none could be run
+    skipped: tuple[SkippedRate, ...]
     document: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def skipped_above_client(self) -> bool:
+        """A rate was left out because the client itself could not offer it."""
+        ceiling = self.client_ceiling_rps
+        return ceiling is not None and any(item.offered_rps > ceiling for item in self.skipped)
 
     @property
     def key(self) -> tuple[Config, str]:
@@ -89,21 +106,38 @@ def parse_rates(json_value: object, source: str) -> RatesFile:
     document, ctx = top_level(json_value, source, "rates")
     labels_ctx = ctx.child("labels")
     labels = req_obj(document, "labels", ctx)
-    client = opt_obj(document, "client", ctx) or {}
-    points_doc = req_list(document, "points", ctx, non_empty=True)
+    round_number = req_int(labels, "round", labels_ctx)
+    if round_number < 1:
+        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+    req_str(document, "started_at", ctx)
+    client_ctx = ctx.child("client")
+    client = req_obj(document, "client", ctx)
+    req_str(client, "tool", client_ctx)
     points = [
         parse_point(point, ctx.child("points").child(index))
-        for index, point in enumerate(points_doc)
+        for index, point in enumerate(req_list(document, "points", ctx))
+    ]
+    skipped = [
+        parse_skipped(item, ctx.child("skipped").child(index))
+        for index, item in enumerate(opt_list(document, "skipped", ctx))
     ]
     return RatesFile(
         source=source,
         config=parse_config(labels, labels_ctx),
         endpoint=req_str(labels, "endpoint", labels_ctx),
+        round=round_number,
         slo_ms=positive(req_num(document, "slo_ms", ctx), ctx.child("slo_ms")),
-        client_ceiling_rps=opt_num(client, "ceiling_rps", ctx.child("client")),
+        client_ceiling_rps=req_num_or_null(client, "ceiling_rps", client_ctx),
         points=tuple(sorted(points, key=lambda point: point.offered_rps)),
+        skipped=tuple(sorted(skipped, key=lambda item: item.offered_rps)),
         document=document,
     )
+
+
+def parse_skipped(value: object, ctx: Ctx) -> SkippedRate:
+    if not isinstance(value, dict):
+        raise ctx.error(f"expected an object, got {value!r}")
+    return SkippedRate(req_num(value, "offered_rps", ctx), opt_str(value, "why", ctx) or "")
 
 
 def parse_point(value: object, ctx: Ctx) -> RatePoint:
@@ -118,9 +152,12 @@ def parse_point(value: object, ctx: Ctx) -> RatePoint:
     errors_doc = req_obj(value, "errors", ctx)
     latency_ctx = ctx.child("latency_us")
     latency = req_obj(value, "latency_us", ctx)
+    service_ctx = ctx.child("service_latency_us")
+    service = req_obj(value, "service_latency_us", ctx)
     for key in LATENCY_KEYS:
         req_num_or_null(latency, key, latency_ctx)
-    service = opt_obj(value, "service_latency_us", ctx) or {}
+        req_num_or_null(service, key, service_ctx)
+    req_num(value, "client_cpu_s", ctx)
     return RatePoint(
         offered_rps=positive(req_num(value, "offered_rps", ctx), ctx.child("offered_rps")),
         reason=reason,
@@ -133,8 +170,8 @@ def parse_point(value: object, ctx: Ctx) -> RatePoint:
         errors={kind: req_int(errors_doc, kind, errors_ctx) for kind in RATE_ERROR_KINDS},
         p50_us=opt_num(latency, "p50", latency_ctx),
         p99_us=opt_num(latency, "p99", latency_ctx),
-        service_p99_us=opt_num(service, "p99", ctx.child("service_latency_us")),
-        max_send_lag_us=opt_num(value, "max_send_lag_us", ctx),
+        service_p99_us=opt_num(service, "p99", service_ctx),
+        max_send_lag_us=req_num_or_null(value, "max_send_lag_us", ctx),
     )
 
 
@@ -204,9 +241,8 @@ def parse_timing(json_value: object, source: str) -> Timing:
         phase_ctx = ctx.child("phases").child(index)
         if not isinstance(value, dict):
             raise phase_ctx.error(f"expected an object, got {value!r}")
+        # Not checked for >= 0: a phase computed as a remainder may round a hair below 0.
         seconds = req_num(value, "seconds", phase_ctx)
-        if seconds < 0:
-            raise phase_ctx.child("seconds").error(f"expected a number >= 0, got {seconds:g}")
         phases.append(Phase(req_str(value, "name", phase_ctx), seconds))
     return Timing(
         total_s=positive(req_num(document, "total_s", ctx), ctx.child("total_s")),
