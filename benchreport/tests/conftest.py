@@ -11,6 +11,8 @@ from typing import Literal
 
 import pytest
 
+from benchreport.schema import Thresholds
+from benchreport.store import combine
 from tests.support.servers import RunningServer, running_server
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
@@ -57,9 +59,6 @@ def results_b(tmp_path: Path) -> Path:
 @pytest.fixture
 def results_with_history(tmp_path: Path) -> Path:
     """Set A combined, with set B combined beside it as an earlier sweep (for the trend)."""
-    from benchreport.schema import Thresholds  # noqa: PLC0415 (kept out of the wrk tests' way)
-    from benchreport.store import combine  # noqa: PLC0415
-
     earlier = Path(shutil.copytree(FIXTURES_DIR / "results-b", tmp_path / "20241215T000000Z"))
     current = Path(shutil.copytree(FIXTURES_DIR / "results-a", tmp_path / "20250101T000000Z"))
     for folder in (earlier, current):
