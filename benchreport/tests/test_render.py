@@ -69,7 +69,7 @@ def test_render_writes_every_output(rendered: tuple[Path, str]) -> None:
     assert "Requests per second, endpoint `ping` (closed-loop ranking: the study's view)" in stdout
     assert re.search(r"^1\s+gunicorn", stdout, re.MULTILINE)
     assert re.search(r"^not ranked\s+uwsgi .* starved$", stdout, re.MULTILINE)
-    assert "fastest unflagged config is gunicorn" in stdout
+    assert "fastest unflagged config in the closed loop is gunicorn" in stdout
 
 
 def test_markdown_has_the_study_tables(rendered: tuple[Path, str]) -> None:

@@ -92,6 +92,12 @@ def test_report_leads_with_capacity_and_shows_every_part(
     # The console leads with capacity too, and says what app was measured.
     assert stdout.startswith("Capacity at SLO: highest offered rate held with p99 <= 100 ms")
     assert "gunicorn   12,000+         12,000" in stdout
+    assert "- `ping`: most traffic held with p99 <= 100 ms: gunicorn (12,000 req/s offered)." in (
+        stdout
+    )
+    assert "- `db`: most traffic held with p99 <= 100 ms: gunicorn (12,000+ req/s offered)." in (
+        section(markdown, "Verdict")
+    )
     assert "not comparable to the study's table" in stdout
     rates_rows = list(csv.DictReader(io.StringIO((results_with_history / "rates.csv").read_text())))
     assert len(rates_rows) == 13

@@ -30,6 +30,7 @@ from benchreport.document import (
 from benchreport.schema import ResultSet
 from benchreport.sections import (
     capacity_table,
+    capacity_verdicts,
     ceiling_table,
     spread_note,
     spread_table,
@@ -108,7 +109,7 @@ def verdicts(rows: Sequence[Row]) -> tuple[Text, ...]:
             lines.append(
                 text(
                     code(endpoint),
-                    f": fastest unflagged config is {best.config.name} "
+                    f": fastest unflagged config in the closed loop is {best.config.name} "
                     f"({best.rps_mean:,.1f} req/s, p99 {fmt(best.p99_ms, 2)} ms, "
                     f"PSS peak {fmt_mib(best.pss_peak_bytes)} MiB).",
                 )
@@ -241,7 +242,7 @@ def build_report(
     shares = ceiling_shares(result_set.runs, ceiling) if ceiling else []
     sections = [
         capacity_part,
-        Section(text("Verdict"), (BulletList(verdicts(rows)),)),
+        Section(text("Verdict"), (BulletList((*capacity_verdicts(capacity), *verdicts(rows))),)),
         spread_part,
         *(
             [Section(text("Ceiling share"), (ceiling_table(shares, ceiling, result_set.sweep),))]
@@ -271,7 +272,7 @@ def build_report(
     console: tuple[Block, ...] = (
         capacity_table(capacity, [row.config for row in rows]),
         *(RPS_RANKING.table(rows_of(rows, endpoint), endpoint) for endpoint in endpoints(rows)),
-        BulletList(verdicts(rows)),
+        BulletList((*capacity_verdicts(capacity), *verdicts(rows))),
         *profile,
     )
     return Document(

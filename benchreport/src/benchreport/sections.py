@@ -11,7 +11,7 @@ from benchreport.aggregate import Row, display_key
 from benchreport.capacity import Capacity, fmt_capacity
 from benchreport.ceiling_share import CeilingShare
 from benchreport.config import Config
-from benchreport.document import Block, Paragraph, Table, code, strong, text
+from benchreport.document import Block, Paragraph, Table, Text, code, strong, text
 from benchreport.schema import Sweep
 from benchreport.spread import (
     Placed,
@@ -78,6 +78,31 @@ def capacity_table(capacities: Sequence[Capacity], configs: Sequence[Config]) ->
             "tested up to its own."
         ),
     )
+
+
+def capacity_verdicts(capacities: Sequence[Capacity]) -> tuple[Text, ...]:
+    """Per endpoint with fixed-rate runs: the config(s) that held the most traffic."""
+    lines = []
+    for endpoint in sorted({item.endpoint for item in capacities}):
+        held = [
+            item
+            for item in capacities
+            if item.endpoint == endpoint and item.capacity_rps is not None
+        ]
+        if not held:
+            lines.append(text(code(endpoint), ": no config held even its lowest rate."))
+            continue
+        best = max(item.capacity_rps or 0.0 for item in held)
+        names = ", ".join(item.config.name for item in held if item.capacity_rps == best)
+        lines.append(
+            text(
+                code(endpoint),
+                f": most traffic held with p99 <= {fmt_slo(held)} ms: {names} "
+                f"({fmt_capacity(next(item for item in held if item.capacity_rps == best))} "
+                "req/s offered).",
+            )
+        )
+    return tuple(lines)
 
 
 # --- Spread and ranking ---------------------------------------------------------------------
