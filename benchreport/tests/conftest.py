@@ -11,6 +11,8 @@ from typing import Literal
 
 import pytest
 
+from benchreport.schema import Thresholds
+from benchreport.store import combine
 from tests.support.servers import RunningServer, running_server
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
@@ -52,3 +54,13 @@ def results_a(tmp_path: Path) -> Path:
 def results_b(tmp_path: Path) -> Path:
     """A writable copy of the captured fixture set B (1 round, another load setting)."""
     return Path(shutil.copytree(FIXTURES_DIR / "results-b", tmp_path / "20250102T000000Z"))
+
+
+@pytest.fixture
+def results_with_history(tmp_path: Path) -> Path:
+    """Set A combined, with set B combined beside it as an earlier sweep (for the trend)."""
+    earlier = Path(shutil.copytree(FIXTURES_DIR / "results-b", tmp_path / "20241215T000000Z"))
+    current = Path(shutil.copytree(FIXTURES_DIR / "results-a", tmp_path / "20250101T000000Z"))
+    for folder in (earlier, current):
+        combine(folder, Thresholds(), created_at="2025-01-01T00:00:00Z")
+    return current

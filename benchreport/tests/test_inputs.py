@@ -205,3 +205,148 @@ def test_sweep_manifest_without_its_command(
     (results_a / "sweep.json").write_text('{"project_commit": "0123abc"}')
     assert main(["combine", str(results_a)]) == EXIT_INPUT_ERROR
     assert "sweep.json: command: missing field" in capsys.readouterr().err
+
+
+# --- Benchmark 2.0's files: rates/*.json, ceiling.json, timing.json, sweep.json's new fields
+
+RATES = "rates/r1-gunicorn-ping.json"
+
+
+def first_point(change: Callable[[dict[str, object]], None]) -> Edit:
+    def edit(document: dict[str, object]) -> None:
+        points = document["points"]
+        assert isinstance(points, list)
+        change(points[0])
+
+    return edit
+
+
+def drop(key: str) -> Callable[[dict[str, object]], None]:
+    return lambda document: document.pop(key)
+
+
+def drop_in(outer: str, key: str) -> Callable[[dict[str, object]], None]:
+    def edit(document: dict[str, object]) -> None:
+        inner = document[outer]
+        assert isinstance(inner, dict)
+        del inner[key]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        (RATES, drop("points"), f"{RATES}: points: missing field"),
+        (
+            RATES,
+            lambda doc: doc.update(points={"offered_rps": 4000}),
+            f"{RATES}: points: expected a list, got {{'offered_rps': 4000}}",
+        ),
+        (RATES, drop("started_at"), f"{RATES}: started_at: missing field"),
+        (RATES, drop_in("client", "ceiling_rps"), f"{RATES}: client.ceiling_rps: missing field"),
+        (
+            RATES,
+            lambda doc: doc["labels"].update(round=0),  # type: ignore[index]
+            f"{RATES}: labels.round: expected a round number >= 1, got 0",
+        ),
+        (
+            RATES,
+            first_point(drop("service_latency_us")),
+            f"{RATES}: points[0].service_latency_us: missing field",
+        ),
+        (
+            RATES,
+            lambda doc: doc.update(skipped=[{"why": "above the client's ceiling"}]),
+            f"{RATES}: skipped[0].offered_rps: missing field",
+        ),
+        (RATES, lambda doc: doc.update(slo_ms=0), f"{RATES}: slo_ms: expected a number > 0, got 0"),
+        (RATES, lambda doc: doc.update(slo_ms="100"), f"{RATES}: slo_ms: expected a number"),
+        (RATES, lambda doc: doc.update(kind="run"), f"{RATES}: kind: expected 'rates', got 'run'"),
+        (RATES, drop_in("labels", "endpoint"), f"{RATES}: labels.endpoint: missing field"),
+        (
+            RATES,
+            first_point(drop_in("errors", "unsent")),
+            f"{RATES}: points[0].errors.unsent: missing field",
+        ),
+        (
+            RATES,
+            first_point(drop_in("latency_us", "p99")),
+            f"{RATES}: points[0].latency_us.p99: missing field",
+        ),
+        (
+            RATES,
+            first_point(lambda point: point.update(completed=1.5)),
+            f"{RATES}: points[0].completed: expected an integer, got 1.5",
+        ),
+        (
+            RATES,
+            first_point(lambda point: point.update(reason="guess")),
+            f"{RATES}: points[0].reason: expected one of common, knee, given, got 'guess'",
+        ),
+        (
+            "ceiling.json",
+            lambda doc: doc.update(format="ceiling/9"),
+            "ceiling.json: format: expected 'ceiling/1', got 'ceiling/9'",
+        ),
+        (
+            "ceiling.json",
+            lambda doc: doc["endpoints"]["ping"].update(cpu_us_per_request=0),  # type: ignore[index]
+            "ceiling.json: endpoints.ping.cpu_us_per_request: expected a number > 0, got 0",
+        ),
+        (
+            "ceiling.json",
+            lambda doc: doc["endpoints"]["db"].pop("requests"),  # type: ignore[index]
+            "ceiling.json: endpoints.db.requests: missing field",
+        ),
+        ("timing.json", drop("total_s"), "timing.json: total_s: missing field"),
+        (
+            "timing.json",
+            lambda doc: doc["phases"][1].update(seconds="180"),  # type: ignore[index]
+            "timing.json: phases[1].seconds: expected a number, got '180'",
+        ),
+    ],
+)
+def test_malformed_benchmark2_file_names_file_and_field(
+    results_a: Path, capsys: pytest.CaptureFixture[str], name: str, edit: Edit, message: str
+) -> None:
+    edit_json(results_a / name, edit)
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert message in err
+    assert not (results_a / "results.json").exists()
+
+
+def test_duplicate_rates_file(results_a: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (results_a / "rates" / "zz-copy.json").write_text((results_a / RATES).read_text())
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert (
+        "rates/zz-copy.json: duplicate rates file config=gunicorn (wsgi) endpoint=ping, "
+        f"also in {RATES}" in err
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"app_profile": "fat"}, "app_profile: expected one of lean, study, got 'fat'"),
+        ({"benchmark_slo_ms": 0}, "benchmark_slo_ms: expected a number > 0, got 0"),
+        ({"benchmark_rates": [1000, "x"]}, "benchmark_rates[1]: expected a number, got 'x'"),
+        ({"benchmark_rate_fractions": 0.5}, "benchmark_rate_fractions: expected a list"),
+    ],
+)
+def test_malformed_sweep_fields(
+    results_a: Path, capsys: pytest.CaptureFixture[str], fields: dict[str, object], message: str
+) -> None:
+    manifest = {"command": "ansible-playbook playbooks/benchmark.yml", "project_commit": "abc"}
+    (results_a / "sweep.json").write_text(json.dumps({**manifest, **fields}))
+    code, err = run_cli(["combine", str(results_a)], capsys)
+    assert code == EXIT_INPUT_ERROR
+    assert f"sweep.json: {message}" in err
+
+
+def test_a_folder_without_benchmark2_files_still_combines(results_b: Path) -> None:
+    assert main(["combine", str(results_b)]) == 0
+    document = json.loads((results_b / "results.json").read_text())
+    assert not {"rates", "capacity", "ceiling", "timing"} & set(document)

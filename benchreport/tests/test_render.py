@@ -14,9 +14,10 @@ import pytest
 
 from benchreport.__main__ import main
 from benchreport.charts import render_chart
+from benchreport.header import SCHEMA_VERSION
 from benchreport.render_markdown import render_markdown
 from benchreport.report import build_report
-from benchreport.schema import SCHEMA_VERSION, Thresholds
+from benchreport.schema import Thresholds
 from benchreport.store import combine, load_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -62,18 +63,21 @@ def test_render_writes_every_output(rendered: tuple[Path, str]) -> None:
     directory, stdout = rendered
     for name in ("report.md", "report.csv", "runs.csv", "report.html"):
         assert (directory / name).stat().st_size > 0, name
-    for name in ("rps.png", "p99.png", "pss.png"):
+    for name in ("rps.png", "p99.png", "pss.png", "spread.png", "rates-ping.png", "rates-db.png"):
         assert (directory / "charts" / name).read_bytes().startswith(PNG_SIGNATURE)
     # The ranking printed at the end of the sweep.
-    assert "Requests per second, endpoint `ping` (ranking)" in stdout
+    assert "Requests per second, endpoint `ping` (closed-loop ranking: the study's view)" in stdout
     assert re.search(r"^1\s+gunicorn", stdout, re.MULTILINE)
     assert re.search(r"^not ranked\s+uwsgi .* starved$", stdout, re.MULTILINE)
-    assert "fastest unflagged config is gunicorn" in stdout
+    assert "fastest unflagged config in the closed loop is gunicorn" in stdout
 
 
 def test_markdown_has_the_study_tables(rendered: tuple[Path, str]) -> None:
     markdown = (rendered[0] / "report.md").read_text()
-    assert "### Requests per second, endpoint `ping` (ranking)" in markdown
+    assert (
+        "### Requests per second, endpoint `ping` (closed-loop ranking: the study's view)"
+        in markdown
+    )
     assert "### Memory, endpoint `ping` (ranking by peak PSS, lowest first)" in markdown
     assert "### Latency, endpoint `ping`" in markdown
     assert "### Errors and fairness, endpoint `ping`" in markdown
@@ -81,8 +85,9 @@ def test_markdown_has_the_study_tables(rendered: tuple[Path, str]) -> None:
     assert "| Study req/s |" in markdown
     assert "Study MB (RSS sum)" in markdown
     assert "they are not results of this run" in markdown
+    closed_loop = markdown.split("### Requests per second, endpoint `ping`")[1]
     uwsgi_row = next(
-        line for line in markdown.splitlines() if line.startswith("| not ranked | uwsgi |")
+        line for line in closed_loop.splitlines() if line.startswith("| not ranked | uwsgi |")
     )
     assert "| 1,206 |" in uwsgi_row
     assert uwsgi_row.endswith("| starved |")
@@ -122,7 +127,8 @@ def test_csv_has_one_row_per_server_and_endpoint(rendered: tuple[Path, str]) -> 
 def test_html_is_self_contained(rendered: tuple[Path, str]) -> None:
     page = (rendered[0] / "report.html").read_text()
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 3
+    # rates-db, rates-ping, spread (no earlier sweep here: no trend), rps, p99, pss.
+    assert len(images) == 6
     assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in images)
     # No external asset of any kind.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)

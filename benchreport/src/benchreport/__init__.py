@@ -13,8 +13,9 @@ The API a caller such as a sweep script uses:
 
 from benchreport.aggregate import Row, aggregate, aggregate_group, display_key, winner
 from benchreport.config import Config, Knobs
+from benchreport.header import SCHEMA_VERSION
 from benchreport.jsonfields import InputError
-from benchreport.schema import SCHEMA_VERSION, ResultSet, Run, Thresholds
+from benchreport.schema import ResultSet, Run, Thresholds
 from benchreport.store import combine, load_results, load_runs
 
 __all__ = [

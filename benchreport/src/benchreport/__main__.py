@@ -52,9 +52,12 @@ def publish(document: Document, output_dir: Path) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from benchreport.report import build_report
+    from benchreport.trend import earlier_sets
 
     results_dir = Path(args.results_dir)
-    document = build_report(load_results(results_dir))
+    result_set = load_results(results_dir)
+    earlier, notes = earlier_sets(result_set)
+    document = build_report(result_set, earlier, notes)
     return publish(document, Path(args.output) if args.output else results_dir)
 
 

@@ -12,10 +12,11 @@ A config is flagged, listed, and never ranked as a winner when
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from benchreport.config import Config
+from benchreport.jsonfields import InputError
 from benchreport.schema import ERROR_KINDS, Run, Thresholds
 from benchreport.study import server_display_key
 
@@ -33,6 +34,7 @@ class Row:
     rounds: tuple[int, ...]
     settings: tuple[str, ...]
     rps_mean: float
+    rps_median: float
     rps_min: float
     rps_max: float
     rps_spread_pct: float
@@ -152,6 +154,7 @@ def aggregate_group(runs: list[Run], thresholds: Thresholds) -> Row:
         rounds=tuple(run.round for run in runs),
         settings=tuple(sorted({run.load.describe() for run in runs})),
         rps_mean=rps_mean,
+        rps_median=statistics.median(rps),
         rps_min=min(rps),
         rps_max=max(rps),
         rps_spread_pct=100 * (max(rps) - min(rps)) / rps_mean if rps_mean > 0 else 0.0,
@@ -236,3 +239,33 @@ def winner(rows: Iterable[Row]) -> Row | None:
     """The fastest config that is not flagged, or None when every config is flagged."""
     ranking = rps_ranking(rows)
     return ranking[0][1] if ranking and ranking[0][0] == 1 else None
+
+
+# The endpoint the study measured and the headline numbers (study table, trend) are taken on.
+HEADLINE_ENDPOINT = "health"
+
+
+def headline_endpoint(rows: Iterable[Row]) -> str | None:
+    """``health`` when it was run, else the endpoint most configs ran (then by name)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.endpoint] = counts.get(row.endpoint, 0) + 1
+    if HEADLINE_ENDPOINT in counts:
+        return HEADLINE_ENDPOINT
+    return min(counts, key=lambda name: (-counts[name], name)) if counts else None
+
+
+def index_by_name(rows: Sequence[Row], source: str) -> dict[tuple[str, str], Row]:
+    """Rows by (config name, endpoint); two configs of one set with the same name (they differ
+    in interface only) cannot be paired and are an error."""
+    index: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        key = (row.config.name, row.endpoint)
+        if key in index:
+            raise InputError(
+                f"{source}: two configs named {key[0]!r} on endpoint {key[1]!r} "
+                f"({index[key].config.interface} and {row.config.interface}); compare pairs "
+                "configs by name, so it cannot tell them apart"
+            )
+        index[key] = row
+    return index

@@ -1,14 +1,18 @@
-"""The charts as data (document.ChartSpec): req/s with the round-to-round spread, p99, and
-PSS with the summed RSS beside it. charts.py draws them."""
+"""The charts as data (document.ChartSpec, LineChartSpec): req/s with the round-to-round
+spread, p99, PSS with the summed RSS beside it, the median with min-max whiskers, p99 against
+the offered rate per endpoint, and the trend over earlier sweeps. charts.py draws them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchreport.aggregate import Row, display_key
-from benchreport.document import ChartSpec, Series
+from benchreport.capacity import Capacity
+from benchreport.document import ChartSpec, Line, LineChartSpec, Series
 from benchreport.tables import MIB
+from benchreport.trend import Trend
 
 CHARTS_DIR = "charts"
 
@@ -101,4 +105,75 @@ def report_charts(rows: Sequence[Row]) -> tuple[ChartSpec, ...]:
     return tuple(
         chart_spec(name, title, ylabel, categories=names, groups=groups, measure=measure)
         for name, title, ylabel, measure in REPORT_CHARTS
+    )
+
+
+SPREAD = Measure(
+    value=lambda row: row.rps_median, low=lambda row: row.rps_min, high=lambda row: row.rps_max
+)
+
+
+def spread_chart(rows: Sequence[Row]) -> ChartSpec:
+    """The closed-loop rounds' median per config and endpoint, whiskers min-max: bars whose
+    whiskers overlap are not ranked apart."""
+    configs = sorted({row.config for row in rows}, key=display_key)
+    by_key = {(row.config, row.endpoint): row for row in rows}
+    return chart_spec(
+        "spread.png",
+        "Closed-loop req/s: median of rounds (whiskers: min–max)",
+        "req/s",
+        categories=[config.name for config in configs],
+        groups=[
+            (endpoint, [by_key.get((config, endpoint)) for config in configs])
+            for endpoint in sorted({row.endpoint for row in rows})
+        ],
+        measure=SPREAD,
+    )
+
+
+def file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def rates_chart(endpoint: str, capacities: Sequence[Capacity]) -> LineChartSpec:
+    """p99 from the due time against the offered rate, one line per config, log y; the SLO
+    as a horizontal line; rates that were not held ringed."""
+    lines = tuple(
+        Line(
+            label=capacity.config.name,
+            xs=[point.offered_rps for point in capacity.points],
+            ys=[point.p99_us / 1000 if point.p99_us else None for point in capacity.points],
+            marked=[not capacity.held(point) for point in capacity.points],
+        )
+        for capacity in capacities
+    )
+    objectives = sorted({capacity.slo_ms for capacity in capacities})
+    return LineChartSpec(
+        path=f"{CHARTS_DIR}/rates-{file_safe(endpoint)}.png",
+        title=f"p99 latency from due time vs offered rate, endpoint {endpoint}",
+        xlabel="offered rate (req/s)",
+        ylabel="p99 from due time (ms, log)",
+        lines=lines,
+        log_y=True,
+        references=tuple((slo, f"SLO p99 {slo:g} ms") for slo in objectives),
+        marked_label="not held (errors, unsent or p99 over the SLO)",
+    )
+
+
+def trend_chart(trend: Trend) -> LineChartSpec:
+    """Each config's median req/s per sweep, oldest first."""
+    return LineChartSpec(
+        path=f"{CHARTS_DIR}/trend.png",
+        title=f"Median req/s per sweep, endpoint {trend.endpoint}",
+        xlabel="sweep",
+        ylabel="req/s (median of rounds)",
+        lines=tuple(
+            Line(
+                label=name,
+                xs=list(range(len(trend.points))),
+                ys=[point.medians.get(name) for point in trend.points],
+            )
+            for name in trend.config_names
+        ),
+        x_labels=tuple(point.label for point in trend.points),
     )

@@ -13,15 +13,73 @@ matplotlib.use("Agg")  # no display on the controller or in CI; must precede pyp
 
 import matplotlib.pyplot as plt
 from matplotlib.artist import Artist
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from benchreport.document import ChartSpec
+from benchreport.document import Chart, ChartSpec, LineChartSpec
 
 COLORS = ("#3b6ea5", "#e08a2e", "#4f9a52", "#b8474b", "#7d5ba6", "#8c6d4f")
 
 
-def render_chart(spec: ChartSpec) -> bytes:
+def render_chart(spec: Chart) -> bytes:
+    """A chart of either kind as PNG bytes."""
+    if isinstance(spec, LineChartSpec):
+        return render_line_chart(spec)
+    return render_bar_chart(spec)
+
+
+def png_bytes(figure: Figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def render_line_chart(spec: LineChartSpec) -> bytes:
+    """One line per series with a point marker; marked points get a red ring; references
+    are dashed horizontal lines."""
+    figure, axes = plt.subplots(figsize=(7.5, 4.4), dpi=100)
+    any_marked = False
+    for index, line in enumerate(spec.lines):
+        color = COLORS[index % len(COLORS)]
+        xs = list(line.xs)
+        ys = [y if y is not None else float("nan") for y in line.ys]
+        axes.plot(xs, ys, marker="o", markersize=4, color=color, label=line.label)
+        marked = line.marked or [False] * len(xs)
+        rings = [(x, y) for x, y, mark in zip(xs, line.ys, marked, strict=True) if mark and y]
+        if rings:
+            any_marked = True
+            axes.scatter(
+                [x for x, _ in rings],
+                [y for _, y in rings],
+                s=90,
+                facecolors="none",
+                edgecolors="#c0392b",
+                linewidths=1.6,
+                zorder=3,
+            )
+    for value, label in spec.references:
+        axes.axhline(value, color="#c0392b", linestyle="--", linewidth=1.2, label=label)
+    if any_marked and spec.marked_label:
+        axes.scatter([], [], s=90, facecolors="none", edgecolors="#c0392b", label=spec.marked_label)
+    if spec.log_y:
+        axes.set_yscale("log")
+    else:
+        axes.set_ylim(bottom=0)  # a drop must not look bigger than it is
+    if spec.x_labels:
+        axes.set_xticks(range(len(spec.x_labels)))
+        axes.set_xticklabels(spec.x_labels, rotation=20, ha="right")
+    axes.set_xlabel(spec.xlabel)
+    axes.set_ylabel(spec.ylabel)
+    axes.set_title(spec.title)
+    axes.grid(alpha=0.3, which="both")
+    axes.legend(fontsize="small", loc="best")
+    return png_bytes(figure)
+
+
+def render_bar_chart(spec: ChartSpec) -> bytes:
     """Grouped bars, one group per category and one bar per series; missing values leave a
     gap rather than a zero-height bar."""
     categories, series = spec.categories, spec.series
@@ -87,8 +145,4 @@ def render_chart(spec: ChartSpec) -> bytes:
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     axes.legend(handles=handles, fontsize="small", loc="upper right", ncol=min(4, len(handles)))
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(figure)
-    return buffer.getvalue()
+    return png_bytes(figure)

@@ -7,19 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from benchreport.aggregate import Row, aggregate, display_key
+from benchreport.aggregate import Row, aggregate, display_key, index_by_name
 from benchreport.chart_specs import RPS, chart_spec
 from benchreport.config import Config
 from benchreport.datasets import dataset
 from benchreport.document import Cell, Document, Figure, Paragraph, Section, Table, text
-from benchreport.jsonfields import InputError
 from benchreport.report import load_settings
 from benchreport.schema import ResultSet
 from benchreport.tables import (
     DASH,
     Column,
     build_table,
+    delta_pct,
     fmt,
+    fmt_delta,
     fmt_flags,
     fmt_mib,
     host_facts,
@@ -49,35 +50,9 @@ class Pair:
         return delta_pct(*self.values(metric))
 
 
-def delta_pct(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None or before == 0:
-        return None
-    return 100 * (after - before) / before
-
-
-def fmt_delta(value: float | None) -> str:
-    return DASH if value is None else f"{value:+.1f}%"
-
-
-def index_by_name(rows: Sequence[Row], result_set: ResultSet) -> dict[tuple[str, str], Row]:
-    """Rows by (config name, endpoint); two configs of one set with the same name (they differ
-    in interface only) cannot be paired and are an error."""
-    index: dict[tuple[str, str], Row] = {}
-    for row in rows:
-        key = (row.config.name, row.endpoint)
-        if key in index:
-            raise InputError(
-                f"{result_set.source}: two configs named {key[0]!r} on endpoint {key[1]!r} "
-                f"({index[key].config.interface} and {row.config.interface}); compare pairs "
-                "configs by name, so it cannot tell them apart"
-            )
-        index[key] = row
-    return index
-
-
 def pair_rows(set_a: ResultSet, set_b: ResultSet) -> list[Pair]:
-    index_a = index_by_name(aggregate(set_a.runs, set_a.thresholds), set_a)
-    index_b = index_by_name(aggregate(set_b.runs, set_b.thresholds), set_b)
+    index_a = index_by_name(aggregate(set_a.runs, set_a.thresholds), set_a.source)
+    index_b = index_by_name(aggregate(set_b.runs, set_b.thresholds), set_b.source)
     pairs = []
     for key in index_a.keys() | index_b.keys():
         a, b = index_a.get(key), index_b.get(key)

@@ -8,10 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from benchreport.aggregate import Row
+from benchreport.capacity import Capacity
 from benchreport.config import Config
 from benchreport.document import Cell, Dataset
 from benchreport.schema import ERROR_KINDS, Run
 from benchreport.study import study_figure
+from benchreport.sweep_files import RATE_ERROR_KINDS, RatePoint
 
 T = TypeVar("T")
 
@@ -38,6 +40,7 @@ REPORT_COLUMNS: tuple[tuple[str, Callable[[Row], Cell]], ...] = (
     ("ranked", lambda row: "yes" if row.ranked else "no"),
     ("flags", lambda row: " ".join(row.flags)),
     ("rps_mean", lambda row: row.rps_mean),
+    ("rps_median", lambda row: row.rps_median),
     ("rps_min", lambda row: row.rps_min),
     ("rps_max", lambda row: row.rps_max),
     ("rps_spread_pct", lambda row: row.rps_spread_pct),
@@ -98,6 +101,31 @@ RUN_COLUMNS: tuple[tuple[str, Callable[[Run], Cell]], ...] = (
 )
 
 
+# One row per fixed-rate point: (capacity of its config and endpoint, the point).
+RatePointRow = tuple[Capacity, RatePoint]
+
+RATE_COLUMNS: tuple[tuple[str, Callable[[RatePointRow], Cell]], ...] = (
+    ("endpoint", lambda item: item[0].endpoint),
+    *((name, lambda item, get=get: get(item[0].config)) for name, get in CONFIG_COLUMNS),
+    ("slo_ms", lambda item: item[0].slo_ms),
+    ("offered_rps", lambda item: item[1].offered_rps),
+    ("reason", lambda item: item[1].reason),
+    ("held", lambda item: "yes" if item[0].held(item[1]) else "no"),
+    ("scheduled", lambda item: item[1].scheduled),
+    ("sent", lambda item: item[1].sent),
+    ("completed", lambda item: item[1].completed),
+    ("achieved_rps", lambda item: item[1].achieved_rps),
+    *(
+        (f"errors_{kind}", lambda item, kind=kind: item[1].errors[kind])
+        for kind in RATE_ERROR_KINDS
+    ),
+    ("p50_us", lambda item: item[1].p50_us),
+    ("p99_us", lambda item: item[1].p99_us),
+    ("service_p99_us", lambda item: item[1].service_p99_us),
+    ("max_send_lag_us", lambda item: item[1].max_send_lag_us),
+)
+
+
 def dataset(
     file_name: str, columns: Sequence[tuple[str, Callable[[T], Cell]]], items: Sequence[T]
 ) -> Dataset:
@@ -114,3 +142,8 @@ def report_dataset(rows: Sequence[Row]) -> Dataset:
 
 def runs_dataset(runs: Sequence[Run]) -> Dataset:
     return dataset("runs.csv", RUN_COLUMNS, runs)
+
+
+def rates_dataset(capacities: Sequence[Capacity]) -> Dataset:
+    points = [(capacity, point) for capacity in capacities for point in capacity.points]
+    return dataset("rates.csv", RATE_COLUMNS, points)

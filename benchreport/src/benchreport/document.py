@@ -92,9 +92,39 @@ class ChartSpec:
 
 
 @dataclass(frozen=True)
+class Line:
+    """One line of a line chart; a None y leaves a gap; marked points are drawn apart (e.g. a
+    rate that was not held)."""
+
+    label: str
+    xs: Sequence[float]
+    ys: Sequence[float | None]
+    marked: Sequence[bool] | None = None
+
+
+@dataclass(frozen=True)
+class LineChartSpec:
+    """Lines over a numeric x axis, or over categories when ``x_labels`` names the points
+    0, 1, 2...; ``references`` are horizontal lines (value, label), e.g. an objective."""
+
+    path: str
+    title: str
+    xlabel: str
+    ylabel: str
+    lines: tuple[Line, ...]
+    log_y: bool = False
+    x_labels: tuple[str, ...] = ()
+    references: tuple[tuple[float, str], ...] = ()
+    marked_label: str = ""
+
+
+Chart = ChartSpec | LineChartSpec
+
+
+@dataclass(frozen=True)
 class Figure:
     kind: ClassVar[str] = "figure"
-    chart: str  # the ChartSpec.path of one of the document's charts
+    chart: str  # the path of one of the document's charts
 
 
 Block = Paragraph | BulletList | Table | Figure
@@ -126,6 +156,6 @@ class Document:
     title: str
     intro: tuple[Block, ...]
     sections: tuple[Section, ...]
-    charts: tuple[ChartSpec, ...] = ()
+    charts: tuple[Chart, ...] = ()
     datasets: tuple[Dataset, ...] = ()
     console: tuple[Block, ...] = ()

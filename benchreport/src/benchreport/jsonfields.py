@@ -144,3 +144,50 @@ def scalar_map(obj: JsonObject, key: str, ctx: Ctx) -> dict[str, int | str]:
     """An object of integer or string values, e.g. a server's knobs; missing means empty."""
     value = _map(obj, key, ctx, _is_scalar, "an integer or a string")
     return cast(dict[str, int | str], value)
+
+
+def req_num_or_null(obj: JsonObject, key: str, ctx: Ctx) -> float | None:
+    """A number that must be present but may be null ("not measured")."""
+    if key not in obj:
+        raise ctx.child(key).error("missing field")
+    return opt_num(obj, key, ctx)
+
+
+def req_list(obj: JsonObject, key: str, ctx: Ctx, *, non_empty: bool = False) -> list[object]:
+    value = obj.get(key)
+    if key not in obj:
+        raise ctx.child(key).error("missing field")
+    if not isinstance(value, list) or (non_empty and not value):
+        expected = "a non-empty list" if non_empty else "a list"
+        raise ctx.child(key).error(f"expected {expected}, got {value!r}")
+    return value
+
+
+def positive(value: float, ctx: Ctx) -> float:
+    """``value`` when it is above 0; an error naming the field otherwise."""
+    if value <= 0:
+        raise ctx.error(f"expected a number > 0, got {value:g}")
+    return value
+
+
+def num_list(obj: JsonObject, key: str, ctx: Ctx) -> tuple[float, ...] | None:
+    """An optional list of numbers (null or absent: None)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ctx.child(key).error(f"expected a list of numbers or null, got {value!r}")
+    for index, item in enumerate(value):
+        if not _is_number(item):
+            raise ctx.child(key).child(index).error(f"expected a number, got {item!r}")
+    return tuple(float(item) for item in value)
+
+
+def opt_list(obj: JsonObject, key: str, ctx: Ctx) -> list[object]:
+    """A list; absent or null means empty."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ctx.child(key).error(f"expected a list or null, got {value!r}")
+    return value

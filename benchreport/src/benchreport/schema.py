@@ -7,27 +7,34 @@ and the field (jsonfields.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from benchreport.config import INTERFACES, Config, Knobs
+from benchreport.config import Config
+from benchreport.header import parse_config, top_level
 from benchreport.jsonfields import (
     Ctx,
     JsonObject,
+    num_list,
     opt_int,
+    opt_list,
     opt_num,
     opt_obj,
     opt_str,
-    opt_text,
+    positive,
     req_int,
     req_num,
     req_obj,
     req_str,
-    scalar_map,
     str_map,
 )
-
-# Version 2: structured labels (server, interface, proxy, overrides, knobs) in place of
-# version 1's one server string.
-SCHEMA_VERSION = 2
+from benchreport.sweep_files import (
+    Ceiling,
+    RatesFile,
+    Timing,
+    parse_ceiling,
+    parse_rates,
+    parse_timing,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Run file
@@ -159,25 +166,6 @@ class Run:
         return (self.config, self.endpoint)
 
 
-def top_level(document: object, source: str, kind: str | None = None) -> tuple[JsonObject, Ctx]:
-    """A file's top-level object and where it comes from; for the documents that carry them
-    (``kind`` given), their schema version and kind are checked too."""
-    ctx = Ctx(source)
-    if not isinstance(document, dict):
-        raise ctx.error(f"expected a JSON object, got {type(document).__name__}")
-    if kind is None:
-        return document, ctx
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ctx.child("schema_version").error(
-            f"unsupported schema version {version!r}, this tool reads version {SCHEMA_VERSION} "
-            "(SCHEMA.md); re-run the benchmark with the current run_load.py"
-        )
-    if document.get("kind") != kind:
-        raise ctx.child("kind").error(f"expected {kind!r}, got {document.get('kind')!r}")
-    return document, ctx
-
-
 def parse_run(json_value: object, source: str) -> Run:
     document, ctx = top_level(json_value, source, "run")
 
@@ -216,22 +204,6 @@ def parse_load(doc: JsonObject, ctx: Ctx) -> LoadSettings:
         duration_s=req_int(doc, "duration_s", ctx),
         timeout_s=opt_num(doc, "timeout_s", ctx),
         client_cpus=opt_str(doc, "client_cpus", ctx) or None,
-    )
-
-
-def parse_config(labels: JsonObject, ctx: Ctx) -> Config:
-    """A run's config from its labels (server, interface, proxy, overrides, knobs)."""
-    interface = req_str(labels, "interface", ctx)
-    if interface not in INTERFACES:
-        raise ctx.child("interface").error(
-            f"expected one of {', '.join(INTERFACES)}, got {interface!r}"
-        )
-    return Config(
-        server=req_str(labels, "server", ctx),
-        interface=interface,
-        proxy=opt_text(labels, "proxy", ctx),
-        overrides=Knobs(scalar_map(labels, "overrides", ctx)),
-        knobs=Knobs(scalar_map(labels, "knobs", ctx)),
     )
 
 
@@ -391,18 +363,40 @@ def validate_thresholds(thresholds: Thresholds, ctx: Ctx) -> None:
         raise ctx.child("max_error_rate").error(f"expected 0..1, got {thresholds.max_error_rate}")
 
 
+# The app the sweep deployed (sweep.json app_profile): "lean" is today's app, "study" adds the
+# middleware and context processors of a DjangoStarter-like project, as the study measured.
+APP_PROFILES = ("lean", "study")
+
+
 @dataclass(frozen=True)
 class Sweep:
-    """What the playbook was asked to run (sweep.json): how to run it again, from which commit."""
+    """What the playbook was asked to run (sweep.json): how to run it again, from which commit,
+    with which app, and which fixed rates against which latency objective."""
 
     command: str
     project_commit: str
+    app_profile: str | None = None
+    slo_ms: float | None = None
+    rate_fractions: tuple[float, ...] | None = None
+    knee_fractions: tuple[float, ...] | None = None
+    rates: tuple[float, ...] | None = None
 
 
 def parse_sweep(doc: JsonObject, ctx: Ctx) -> Sweep:
+    app_profile = opt_str(doc, "app_profile", ctx)
+    if app_profile is not None and app_profile not in APP_PROFILES:
+        raise ctx.child("app_profile").error(
+            f"expected one of {', '.join(APP_PROFILES)}, got {app_profile!r}"
+        )
+    slo_ms = opt_num(doc, "benchmark_slo_ms", ctx)
     return Sweep(
         command=req_str(doc, "command", ctx),
         project_commit=req_str(doc, "project_commit", ctx),
+        app_profile=app_profile,
+        slo_ms=None if slo_ms is None else positive(slo_ms, ctx.child("benchmark_slo_ms")),
+        rate_fractions=num_list(doc, "benchmark_rate_fractions", ctx),
+        knee_fractions=num_list(doc, "benchmark_knee_fractions", ctx),
+        rates=num_list(doc, "benchmark_rates", ctx),
     )
 
 
@@ -418,6 +412,15 @@ class ResultSet:
     thresholds: Thresholds
     runs: tuple[Run, ...]
     sweep: Sweep | None = None
+    # Benchmark 2.0's files, absent from older folders (sweep_files.py).
+    rates: tuple[RatesFile, ...] = ()
+    ceiling: Ceiling | None = None
+    timing: Timing | None = None
+
+    @property
+    def directory(self) -> Path:
+        """The results folder this set was read from (the folder of its results.json)."""
+        return Path(self.source).parent
 
 
 def parse_results(json_value: object, source: str) -> ResultSet:
@@ -430,6 +433,12 @@ def parse_results(json_value: object, source: str) -> ResultSet:
         name = run_doc.get("file", f"runs[{index}]") if isinstance(run_doc, dict) else index
         runs.append(parse_run(run_doc, f"{source} (run {name})"))
     sweep_doc = opt_obj(document, "sweep", ctx)
+    rates = []
+    for index, rates_doc in enumerate(opt_list(document, "rates", ctx)):
+        name = rates_doc.get("file", f"rates[{index}]") if isinstance(rates_doc, dict) else index
+        rates.append(parse_rates(rates_doc, f"{source} (rates {name})"))
+    ceiling_doc = opt_obj(document, "ceiling", ctx)
+    timing_doc = opt_obj(document, "timing", ctx)
     return ResultSet(
         source=source,
         label=req_str(document, "label", ctx),
@@ -439,4 +448,7 @@ def parse_results(json_value: object, source: str) -> ResultSet:
         thresholds=parse_thresholds(req_obj(document, "thresholds", ctx), ctx.child("thresholds")),
         runs=tuple(runs),
         sweep=parse_sweep(sweep_doc, ctx.child("sweep")) if sweep_doc else None,
+        rates=tuple(rates),
+        ceiling=parse_ceiling(ceiling_doc, f"{source} (ceiling)") if ceiling_doc else None,
+        timing=parse_timing(timing_doc, f"{source} (timing)") if timing_doc else None,
     )

@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 from benchreport.aggregate import aggregate
+from benchreport.capacity import capacities
 from benchreport.config import Config
+from benchreport.header import SCHEMA_VERSION
 from benchreport.jsonfields import Ctx, InputError, JsonObject
 from benchreport.schema import (
-    SCHEMA_VERSION,
     ResultSet,
     Run,
     Thresholds,
@@ -25,6 +26,7 @@ from benchreport.schema import (
     parse_versions,
     validate_thresholds,
 )
+from benchreport.sweep_files import RatesFile, parse_ceiling, parse_rates, parse_timing
 
 RUNS_DIR = "runs"
 # Sampler files of runs whose load came from another host (same name as the run file).
@@ -33,6 +35,10 @@ HOST_FILE = "host.json"
 VERSIONS_FILE = "versions.json"
 # What the playbook was asked to run (optional): the command and the project's commit.
 SWEEP_FILE = "sweep.json"
+# Benchmark 2.0, all optional: fixed-rate runs, the app's own CPU cost, the sweep's phases.
+RATES_DIR = "rates"
+CEILING_FILE = "ceiling.json"
+TIMING_FILE = "timing.json"
 RESULTS_FILE = "results.json"
 
 
@@ -80,6 +86,33 @@ def load_runs(results_dir: Path) -> list[Run]:
     return runs
 
 
+def load_rates(results_dir: Path) -> list[RatesFile]:
+    """Every rates/*.json (none when the folder has no rates/); one per config and endpoint."""
+    rates_dir = results_dir / RATES_DIR
+    if not rates_dir.exists():
+        return []
+    require_dir(rates_dir)
+    found: list[RatesFile] = []
+    seen: dict[tuple[Config, str], str] = {}
+    for path in sorted(rates_dir.glob("*.json")):
+        shown = f"{RATES_DIR}/{path.name}"
+        rates = parse_rates(read_json(path, shown), shown)
+        if rates.key in seen:
+            raise InputError(
+                f"{shown}: duplicate rates file config={rates.config.name} "
+                f"({rates.config.interface}) endpoint={rates.endpoint}, also in {seen[rates.key]}"
+            )
+        seen[rates.key] = shown
+        found.append(rates)
+    return found
+
+
+def read_optional(results_dir: Path, name: str) -> object | None:
+    """A top-level file's JSON if the folder has it, shown by its name in errors."""
+    path = results_dir / name
+    return read_json(path, name) if path.exists() else None
+
+
 def with_target_resources(results_dir: Path, run_path: Path) -> object:
     """The run document, with the target's sampler file put in as its `resources` when the
     run has none (wrk ran on a separate load host, so run_load.py sampled nothing)."""
@@ -110,6 +143,13 @@ def combine(
         if not isinstance(sweep_doc, dict):
             raise InputError(f"{sweep_path}: expected a JSON object")
         parse_sweep(sweep_doc, Ctx(str(sweep_path)))
+    ceiling_doc = read_optional(results_dir, CEILING_FILE)
+    if ceiling_doc is not None:
+        parse_ceiling(ceiling_doc, CEILING_FILE)
+    timing_doc = read_optional(results_dir, TIMING_FILE)
+    if timing_doc is not None:
+        parse_timing(timing_doc, TIMING_FILE)
+    rates = load_rates(results_dir)
     runs = load_runs(results_dir)
     runs.sort(key=lambda run: (run.round, run.started_at, run.config.name, run.endpoint))
     document: JsonObject = {
@@ -123,6 +163,10 @@ def combine(
         "runs": [{"file": run.source, **run.document} for run in runs],
         "summary": [row.to_json() for row in aggregate(runs, thresholds)],
         **({"sweep": sweep_doc} if sweep_doc is not None else {}),
+        **({"rates": [{"file": item.source, **item.document} for item in rates]} if rates else {}),
+        **({"capacity": [item.to_json() for item in capacities(rates)]} if rates else {}),
+        **({"ceiling": ceiling_doc} if ceiling_doc is not None else {}),
+        **({"timing": timing_doc} if timing_doc is not None else {}),
     }
     target = results_dir / RESULTS_FILE
     temporary = target.with_suffix(".json.tmp")

@@ -32,6 +32,16 @@ def fmt_pct(value: float | None, digits: int = 2) -> str:
     return DASH if value is None else f"{100 * value:.{digits}f}%"
 
 
+def delta_pct(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None or before == 0:
+        return None
+    return 100 * (after - before) / before
+
+
+def fmt_delta(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.1f}%"
+
+
 def fmt_flags(row: Row) -> str:
     return ", ".join(row.flags) if row.flags else "ok"
 
@@ -152,7 +162,7 @@ def _mib_column(header: str, value: Callable[[Row], int | None]) -> Column[Row]:
 
 
 RPS_RANKING = EndpointTable(
-    title=("Requests per second, endpoint ", " (ranking)"),
+    title=("Requests per second, endpoint ", " (closed-loop ranking: the study's view)"),
     ranking=rps_ranking,
     columns=(
         Column[Row]("Config", lambda row: "; ".join(row.config_descriptions) or DASH),

@@ -1,0 +1,256 @@
+"""The optional files of a results folder beside the closed-loop runs (SCHEMA.md): the
+fixed-rate runs (``rates/*.json``), the app's own CPU cost (``ceiling.json``) and where the
+sweep's time went (``timing.json``). Old folders have none of them; when present they are
+read as strictly as run files, every error naming the file and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchreport.config import Config
+from benchreport.header import parse_config, top_level
+from benchreport.jsonfields import (
+    Ctx,
+    JsonObject,
+    opt_int,
+    opt_list,
+    opt_num,
+    opt_str,
+    positive,
+    req_int,
+    req_list,
+    req_num,
+    req_num_or_null,
+    req_obj,
+    req_str,
+)
+
+# Every way a due request can fail to be answered; "unsent" = the client could not send it
+# on time at all (it counts against the rate as much as a refused connection).
+RATE_ERROR_KINDS = ("connect", "read", "write", "status", "timeout", "unsent")
+# Why a rate was run: a fraction of the best server's maximum, of this config's own maximum,
+# or an absolute rate the caller gave.
+RATE_REASONS = ("common", "knee", "given")
+LATENCY_KEYS = ("min", "mean", "p50", "p75", "p90", "p99", "p99_9", "max")
+CEILING_FORMAT = "ceiling/1"
+TIMING_FORMAT = "timing/1"
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """One fixed offered rate held for ``duration_s``; latency from each request's due time."""
+
+    offered_rps: float
+    reason: str
+    duration_s: float
+    connections: int
+    scheduled: int
+    sent: int
+    completed: int
+    achieved_rps: float
+    errors: dict[str, int]
+    p50_us: float | None
+    p99_us: float | None  # from the due time (coordinated omission corrected)
+    service_p99_us: float | None  # from the send time, what wrk would show
+    max_send_lag_us: float | None
+
+    @property
+    def error_total(self) -> int:
+        return sum(self.errors.values())
+
+    def held(self, slo_ms: float) -> bool:
+        """Every due request answered without an error, and p99 from due time within the SLO."""
+        return (
+            self.error_total == 0
+            and self.completed == self.scheduled
+            and self.p99_us is not None
+            and self.p99_us <= slo_ms * 1000
+        )
+
+
+@dataclass(frozen=True)
+class SkippedRate:
+    """A rate asked for and not run: above the client's own ceiling, or above a rate the
+    server already could not keep up with."""
+
+    offered_rps: float
+    why: str
+
+
+@dataclass(frozen=True)
+class RatesFile:
+    """The fixed-rate runs of one config and endpoint."""
+
+    source: str
+    config: Config
+    endpoint: str
+    round: int
+    slo_ms: float
+    client_ceiling_rps: float | None  # the most the open-loop client itself can send
+    points: tuple[RatePoint, ...]  # ascending offered rate; empty when none could be run
+    skipped: tuple[SkippedRate, ...]
+    document: JsonObject = field(repr=False, compare=False)
+
+    @property
+    def skipped_above_client(self) -> bool:
+        """A rate was left out because the client itself could not offer it."""
+        ceiling = self.client_ceiling_rps
+        return ceiling is not None and any(item.offered_rps > ceiling for item in self.skipped)
+
+    @property
+    def key(self) -> tuple[Config, str]:
+        return (self.config, self.endpoint)
+
+
+def parse_rates(json_value: object, source: str) -> RatesFile:
+    document, ctx = top_level(json_value, source, "rates")
+    labels_ctx = ctx.child("labels")
+    labels = req_obj(document, "labels", ctx)
+    round_number = req_int(labels, "round", labels_ctx)
+    if round_number < 1:
+        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+    req_str(document, "started_at", ctx)
+    client_ctx = ctx.child("client")
+    client = req_obj(document, "client", ctx)
+    req_str(client, "tool", client_ctx)
+    points = [
+        parse_point(point, ctx.child("points").child(index))
+        for index, point in enumerate(req_list(document, "points", ctx))
+    ]
+    skipped = [
+        parse_skipped(item, ctx.child("skipped").child(index))
+        for index, item in enumerate(opt_list(document, "skipped", ctx))
+    ]
+    return RatesFile(
+        source=source,
+        config=parse_config(labels, labels_ctx),
+        endpoint=req_str(labels, "endpoint", labels_ctx),
+        round=round_number,
+        slo_ms=positive(req_num(document, "slo_ms", ctx), ctx.child("slo_ms")),
+        client_ceiling_rps=req_num_or_null(client, "ceiling_rps", client_ctx),
+        points=tuple(sorted(points, key=lambda point: point.offered_rps)),
+        skipped=tuple(sorted(skipped, key=lambda item: item.offered_rps)),
+        document=document,
+    )
+
+
+def parse_skipped(value: object, ctx: Ctx) -> SkippedRate:
+    if not isinstance(value, dict):
+        raise ctx.error(f"expected an object, got {value!r}")
+    return SkippedRate(req_num(value, "offered_rps", ctx), opt_str(value, "why", ctx) or "")
+
+
+def parse_point(value: object, ctx: Ctx) -> RatePoint:
+    if not isinstance(value, dict):
+        raise ctx.error(f"expected an object, got {value!r}")
+    reason = req_str(value, "reason", ctx)
+    if reason not in RATE_REASONS:
+        raise ctx.child("reason").error(
+            f"expected one of {', '.join(RATE_REASONS)}, got {reason!r}"
+        )
+    errors_ctx = ctx.child("errors")
+    errors_doc = req_obj(value, "errors", ctx)
+    latency_ctx = ctx.child("latency_us")
+    latency = req_obj(value, "latency_us", ctx)
+    service_ctx = ctx.child("service_latency_us")
+    service = req_obj(value, "service_latency_us", ctx)
+    for key in LATENCY_KEYS:
+        req_num_or_null(latency, key, latency_ctx)
+        req_num_or_null(service, key, service_ctx)
+    req_num(value, "client_cpu_s", ctx)
+    return RatePoint(
+        offered_rps=positive(req_num(value, "offered_rps", ctx), ctx.child("offered_rps")),
+        reason=reason,
+        duration_s=positive(req_num(value, "duration_s", ctx), ctx.child("duration_s")),
+        connections=req_int(value, "connections", ctx),
+        scheduled=req_int(value, "scheduled", ctx),
+        sent=req_int(value, "sent", ctx),
+        completed=req_int(value, "completed", ctx),
+        achieved_rps=req_num(value, "achieved_rps", ctx),
+        errors={kind: req_int(errors_doc, kind, errors_ctx) for kind in RATE_ERROR_KINDS},
+        p50_us=opt_num(latency, "p50", latency_ctx),
+        p99_us=opt_num(latency, "p99", latency_ctx),
+        service_p99_us=opt_num(service, "p99", service_ctx),
+        max_send_lag_us=req_num_or_null(value, "max_send_lag_us", ctx),
+    )
+
+
+@dataclass(frozen=True)
+class CeilingEndpoint:
+    """What Django alone costs on one endpoint, called in-process without a server."""
+
+    path: str | None
+    requests: int
+    cpu_s: float
+    cpu_us_per_request: float
+    rps_per_core: float | None
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    app_profile: str | None
+    python: str | None
+    cpus: int | None
+    endpoints: dict[str, CeilingEndpoint]
+
+
+def parse_ceiling(json_value: object, source: str) -> Ceiling:
+    document, ctx = top_level(json_value, source)
+    check_format(document, ctx, CEILING_FORMAT)
+    endpoints_ctx = ctx.child("endpoints")
+    endpoints_doc = req_obj(document, "endpoints", ctx)
+    endpoints = {}
+    for name in endpoints_doc:
+        entry_ctx = endpoints_ctx.child(name)
+        entry = req_obj(endpoints_doc, name, endpoints_ctx)
+        endpoints[name] = CeilingEndpoint(
+            path=opt_str(entry, "path", entry_ctx),
+            requests=req_int(entry, "requests", entry_ctx),
+            cpu_s=req_num(entry, "cpu_s", entry_ctx),
+            cpu_us_per_request=positive(
+                req_num(entry, "cpu_us_per_request", entry_ctx),
+                entry_ctx.child("cpu_us_per_request"),
+            ),
+            rps_per_core=opt_num(entry, "rps_per_core", entry_ctx),
+        )
+    return Ceiling(
+        app_profile=opt_str(document, "app_profile", ctx),
+        python=opt_str(document, "python", ctx),
+        cpus=opt_int(document, "cpus", ctx),
+        endpoints=endpoints,
+    )
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    total_s: float
+    phases: tuple[Phase, ...]
+
+
+def parse_timing(json_value: object, source: str) -> Timing:
+    document, ctx = top_level(json_value, source)
+    check_format(document, ctx, TIMING_FORMAT)
+    phases = []
+    for index, value in enumerate(req_list(document, "phases", ctx)):
+        phase_ctx = ctx.child("phases").child(index)
+        if not isinstance(value, dict):
+            raise phase_ctx.error(f"expected an object, got {value!r}")
+        # Not checked for >= 0: a phase computed as a remainder may round a hair below 0.
+        seconds = req_num(value, "seconds", phase_ctx)
+        phases.append(Phase(req_str(value, "name", phase_ctx), seconds))
+    return Timing(
+        total_s=positive(req_num(document, "total_s", ctx), ctx.child("total_s")),
+        phases=tuple(phases),
+    )
+
+
+def check_format(document: JsonObject, ctx: Ctx, expected: str) -> None:
+    found = req_str(document, "format", ctx)
+    if found != expected:
+        raise ctx.child("format").error(f"expected {expected!r}, got {found!r}")
