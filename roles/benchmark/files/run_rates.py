@@ -76,9 +76,12 @@ def point_spec(text: str) -> PointSpec:
         raise argparse.ArgumentTypeError(
             f"expected RATE:REASON with REASON one of {', '.join(REASONS)}; got {text!r}"
         )
-    rate = positive_number(rate_text)
+    try:
+        rate = positive_number(rate_text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"RATE must be a number > 0, got {text!r}") from error
     if rate > CLIENT_MAX_RATE:
-        raise argparse.ArgumentTypeError(f"rate above {CLIENT_MAX_RATE:g} req/s: {text!r}")
+        raise argparse.ArgumentTypeError(f"RATE above {CLIENT_MAX_RATE:g} req/s: {text!r}")
     return PointSpec(rate, reason)
 
 
