@@ -23,7 +23,8 @@
  * were busy (the drain), for at most --timeout seconds; what was due and never sent by then is
  * "unsent". Without the drain, a server slower than the per-connection gap N / R would always
  * leave a few requests queued at the window's end and could never hold a rate. The run ends
- * when nothing is in flight: at most duration + 2 x timeout. achieved_rps = completed / the
+ * when nothing is in flight: at most duration + 2 x timeout after the start, which the
+ * connections' opening may delay by up to one timeout. achieved_rps = completed / the
  * time from the start to the last answer (at least the duration), so that the drain does not
  * flatter a saturated server.
  *
@@ -1119,7 +1120,8 @@ static void print_latency(const char *name, struct samples *samples)
     printf("\"min\":%.3f,\"mean\":%.3f", (double)samples->values[0] / 1e3,
            (double)(sum / count) / 1e3);
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-        printf(",\"%s\":%.3f", keys[i], (double)percentile(samples->values, count, levels[i]) / 1e3);
+        printf(",\"%s\":%.3f", keys[i],
+               (double)percentile(samples->values, count, levels[i]) / 1e3);
     printf(",\"max\":%.3f}", (double)samples->values[count - 1] / 1e3);
 }
 

@@ -40,7 +40,8 @@ REASONS = ("common", "knee", "given")
 MIN_REQUESTS_PER_POINT = 200
 # A server answering less than this fraction of the offered rate is saturated.
 SATURATED_FRACTION = 0.9
-# The client runs at most duration + 2 x timeout (window, drain, last answers); kill it later.
+# The client runs at most duration + 3 x timeout (connecting, window, drain, last answers);
+# it is killed this much later.
 CLIENT_GRACE_S = 30.0
 CLIENT_MAX_RATE = 10_000_000.0  # open_loop.c's MAX_RATE
 # The ceiling ramp, and what "held" means there: the client's own noise must stay far below
@@ -101,7 +102,7 @@ def client_command(args: argparse.Namespace, url: str, rate: float, duration_s: 
 
 def run_client(command: list[str], duration_s: float, timeout_s: float) -> dict[str, Any]:
     """Run open_loop once; return its JSON line."""
-    limit_s = duration_s + 2 * timeout_s + CLIENT_GRACE_S
+    limit_s = duration_s + 3 * timeout_s + CLIENT_GRACE_S
     try:
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=limit_s, check=False
