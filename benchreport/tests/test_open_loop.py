@@ -102,8 +102,9 @@ def assert_accounting(point: dict[str, Any]) -> None:
     assert (point["latency_us"]["p99"] is None) == (point["completed"] == 0)
 
 
-def wait_for_output(stream: IO[bytes], marker: bytes, timeout_s: float) -> None:
-    """Read a child's pipe until marker shows up (a progress line), bounded in time."""
+def wait_for_output(stream: IO[bytes], marker: bytes, timeout_s: float) -> bytes:
+    """Read a child's pipe until marker shows up (a progress line), bounded in time; return
+    what was read, for the caller to put before the rest."""
     deadline = time.monotonic() + timeout_s
     seen = b""
     while marker not in seen:
@@ -114,6 +115,7 @@ def wait_for_output(stream: IO[bytes], marker: bytes, timeout_s: float) -> None:
             chunk = os.read(stream.fileno(), 4096)
             assert chunk, f"pipe closed before {marker!r}; got {seen!r}"
             seen += chunk
+    return seen
 
 
 def stall(pid: int, seconds: float) -> None:
@@ -132,10 +134,11 @@ def stalled_open_loop(
     process = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert process.stderr is not None
-        wait_for_output(process.stderr, b"open_loop: sending", 10)  # its progress line
+        head = wait_for_output(process.stderr, b"open_loop: sending", 10)  # its progress line
         time.sleep(after_s)  # into the window: a time to reach, not a condition to wait for
         stall(server.pid, stall_s)
         stdout, stderr = process.communicate(timeout=CLIENT_LIMIT_S)
+        stderr = head + stderr
     finally:
         process.kill()
         process.wait()
@@ -154,10 +157,11 @@ def stalled_wrk(wrk: str, server: RunningServer) -> dict[str, Any]:
     process = subprocess.Popen([*command, "-s", str(lua), server.url("/")], stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None
-        wait_for_output(process.stdout, b"Running", 10)  # wrk's first line, before it connects
+        head = wait_for_output(process.stdout, b"Running", 10)  # its first line, before connecting
         time.sleep(WRK_STALL_AFTER_S)
         stall(server.pid, STALL_S)
         stdout, _ = process.communicate(timeout=CLIENT_LIMIT_S)
+        stdout = head + stdout
     finally:
         process.kill()
         process.wait()
@@ -374,8 +378,11 @@ def test_run_rates_ceiling_finds_the_clients_ceiling(open_loop: Path, tmp_path: 
     assert completed.returncode == 0, completed.stderr
     document = json.loads(output.read_text())
     assert document["format"] == "client_ceiling/1"
-    assert document["ceiling_rps"] > 1000
+    assert document["ceiling_rps"] is not None, completed.stdout
+    assert document["ceiling_rps"] > 1000, completed.stdout
     rates = [point["offered_rps"] for point in document["points"]]
     assert rates == sorted(rates)
+    last = document["points"][-1]  # the ramp stopped at a rate it could not hold, or its top
+    assert not last["held"] or last["offered_rps"] == 160000
     held = [point["offered_rps"] for point in document["points"] if point["held"]]
     assert document["ceiling_rps"] == max(held)

@@ -48,6 +48,7 @@ CLIENT_MAX_RATE = 10_000_000.0  # open_loop.c's MAX_RATE
 # any SLO a sweep would use.
 CEILING_RATES = (1000.0, 2500.0, 5000.0, 10000.0, 20000.0, 40000.0, 80000.0, 160000.0)
 CEILING_P99_MS = 10.0
+CEILING_ATTEMPTS = 2
 SERVE_START_TIMEOUT_S = 10.0
 SKIP_ABOVE_CEILING = "above the client's ceiling"
 SKIP_SATURATED = "the server could not keep up at a lower rate"
@@ -226,18 +227,30 @@ def read_port_line(process: subprocess.Popen[bytes], timeout_s: float) -> int:
     return int(port)
 
 
+def ceiling_attempts(args: argparse.Namespace, url: str, rate: float) -> list[dict[str, Any]]:
+    """Up to CEILING_ATTEMPTS runs of one rate, until one holds: noise (another process taking
+    the CPU for 20 ms) only ever lowers a ceiling, so one bad run must not set it."""
+    attempts: list[dict[str, Any]] = []
+    while len(attempts) < CEILING_ATTEMPTS:
+        point = run_client(
+            client_command(args, url, rate, args.duration), args.duration, args.timeout
+        )
+        point["held"] = is_held(point, CEILING_P99_MS)
+        attempts.append(point)
+        print(point_line("client ceiling: ", point, point["held"]), flush=True)
+        if point["held"]:
+            break
+    return attempts
+
+
 def run_ceiling(args: argparse.Namespace) -> dict[str, Any]:
     server = subprocess.Popen([args.client, "--serve", "0"], stdout=subprocess.PIPE)
     points: list[dict[str, Any]] = []
     try:
         url = f"http://127.0.0.1:{read_port_line(server, SERVE_START_TIMEOUT_S)}/"
         for rate in CEILING_RATES:
-            command = client_command(args, url, rate, args.duration)
-            point = run_client(command, args.duration, args.timeout)
-            point["held"] = is_held(point, CEILING_P99_MS)
-            points.append(point)
-            print(point_line("client ceiling: ", point, point["held"]), flush=True)
-            if not point["held"]:
+            points += ceiling_attempts(args, url, rate)
+            if not points[-1]["held"]:
                 break
     finally:
         server.terminate()
