@@ -386,3 +386,15 @@ def test_run_rates_ceiling_finds_the_clients_ceiling(open_loop: Path, tmp_path: 
     assert not last["held"] or last["offered_rps"] == 160000
     held = [point["offered_rps"] for point in document["points"] if point["held"]]
     assert document["ceiling_rps"] == max(held)
+
+
+@pytest.mark.parametrize(
+    ("client", "message"),
+    [("/bin/false", "exited with 1"), ("/bin/true", "printed 0 lines on stdout")],
+)
+def test_run_rates_exits_3_when_the_client_fails(tmp_path: Path, client: str, message: str) -> None:
+    output = tmp_path / "rates.json"
+    completed = run_rates(*points_args(Path(client), output, "http://127.0.0.1:1/", "10:given"))
+    assert completed.returncode == 3
+    assert message in completed.stderr
+    assert not output.exists()

@@ -108,6 +108,8 @@ def run_client(command: list[str], duration_s: float, timeout_s: float) -> dict[
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=limit_s, check=False
         )
+    except OSError as error:  # the client vanished or lost its execute bit since the check
+        raise RunError(f"cannot run {command[0]}: {error}", 3) from error
     except subprocess.TimeoutExpired as error:
         raise RunError(
             f"{command[0]} outlived its run by {CLIENT_GRACE_S:.0f} s: killed", 3
