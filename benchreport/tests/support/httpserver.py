@@ -7,6 +7,8 @@ Modes:
   answer, which is how a server with fewer processes than connections misleads wrk.
 - ``errors``: like ``fair`` but every ``--error-every``-th request gets a 503.
 - ``close``: like ``fair`` but answers with ``Connection: close`` and closes.
+- ``chunked``: like ``fair`` but the body comes in chunks (``Transfer-Encoding: chunked``),
+  split across two writes, so that a client must parse chunk sizes across reads.
 
 Run ``python httpserver.py --mode fair`` and read the first stdout line, ``PORT <n>``: it is
 printed once the socket listens, so a caller waits on it instead of sleeping.
@@ -36,6 +38,12 @@ def build_response(status: str, keep_alive: bool) -> bytes:
 OK_RESPONSE = build_response("200 OK", keep_alive=True)
 ERROR_RESPONSE = build_response("503 Service Unavailable", keep_alive=True)
 CLOSE_RESPONSE = build_response("200 OK", keep_alive=False)
+CHUNKED_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + f"{len(BODY[:10]):x}\r\n".encode()
+    + BODY[:10]
+)
+CHUNKED_TAIL = b"\r\n" + f"{len(BODY[10:]):x}\r\n".encode() + BODY[10:] + b"\r\n0\r\n\r\n"
 
 
 def bind_listener(port: int, backlog: int) -> socket.socket:
@@ -54,6 +62,9 @@ async def serve_async(listener: socket.socket, mode: str, error_every: int) -> N
     counter = itertools.count(1)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if mode == "chunked":
+            # The answer's second write would wait for the client's delayed ACK (40 ms).
+            writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while True:
                 await reader.readuntil(b"\r\n\r\n")
@@ -61,6 +72,12 @@ async def serve_async(listener: socket.socket, mode: str, error_every: int) -> N
                     writer.write(CLOSE_RESPONSE)
                     await writer.drain()
                     break
+                if mode == "chunked":
+                    writer.write(CHUNKED_HEAD)
+                    await writer.drain()  # two writes: the answer arrives in pieces
+                    writer.write(CHUNKED_TAIL)
+                    await writer.drain()
+                    continue
                 failing = mode == "errors" and next(counter) % error_every == 0
                 writer.write(ERROR_RESPONSE if failing else OK_RESPONSE)
                 await writer.drain()
@@ -96,7 +113,9 @@ def serve_starving(listener: socket.socket) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["fair", "starving", "errors", "close"], default="fair")
+    parser.add_argument(
+        "--mode", choices=["fair", "starving", "errors", "close", "chunked"], default="fair"
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--backlog", type=int, default=1024)
     parser.add_argument("--error-every", type=int, default=10)
