@@ -184,3 +184,44 @@ def test_automatic_probe_duration(
         ]
     )
     assert run_load_module.probe_duration(args, measured_rps) == expected
+
+
+def test_answer_checked_and_warm_up_before_the_run(
+    wrk_path: str, fair_server: RunningServer, tmp_path: Path
+) -> None:
+    """--expect-keys passes on the server's JSON answer; --warmup adds a wrk run that is not
+    recorded (the run file still holds the measured run's 1 s)."""
+    run = measure(
+        tmp_path,
+        fair_server.url("/"),
+        "--probe",
+        "off",
+        "--expect-keys",
+        "status,server",
+        "--warmup",
+        "1s",
+    )
+    assert run.load.duration_s == 1
+
+
+def test_an_answer_without_the_keys_stops_before_any_load(
+    wrk_path: str, fair_server: RunningServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "run.json"
+    code, _, stderr = run_load(output, fair_server.url("/"), "--expect-keys", "status,count")
+    assert code == 2
+    assert "missing ['count']" in stderr
+    assert '"benchreport-test"' in stderr  # the answer it got
+    assert not output.exists()
+
+
+def test_a_server_that_never_answers_is_named(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    code, _, stderr = run_load(
+        tmp_path / "run.json", url, "--expect-keys", "status", "--ready-timeout", "0.5"
+    )
+    assert code == 2
+    assert f"{url} did not answer 200 within 0.5 s" in stderr

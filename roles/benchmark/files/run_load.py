@@ -8,6 +8,9 @@ its whole files/ folder); run as a script, Python puts that directory first on s
 which is how the two imports below find their siblings.
 
 Order of one run:
+0. with --expect-keys, the URL must answer 200 with a JSON object holding those keys (retried
+   for --ready-timeout seconds: the server may have just restarted); with --warmup, an
+   unrecorded wrk run warms the server up;
 1. the sampler starts in a thread and takes its first sample (the server at rest);
 2. wrk runs as a child process with wrk_json.lua; its CPU time comes from os.wait4() on that
    very child, so the load generator's share of the cores is measured, not guessed;
@@ -32,6 +35,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 import fairness_probe
@@ -241,6 +246,40 @@ def start_sampling(
     return thread
 
 
+def check_answer(url: str, keys: list[str], ready_timeout_s: float) -> None:
+    """The URL answers 200 with a JSON object holding ``keys``; until it answers 200 at all it is
+    asked again every 0.2 s for ready_timeout_s (a server that just restarted)."""
+    deadline = time.monotonic() + ready_timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = response.read()
+            break
+        except (urllib.error.URLError, OSError) as error:
+            if time.monotonic() >= deadline:
+                raise RunError(
+                    f"{url} did not answer 200 within {ready_timeout_s:g} s: {error}"
+                ) from error
+            time.sleep(0.2)  # polling the server's own answer: there is nothing else to wait on
+    try:
+        answer = json.loads(body)
+    except json.JSONDecodeError:
+        answer = None
+    missing = [key for key in keys if not isinstance(answer, dict) or key not in answer]
+    if missing:
+        text = body[:300].decode("utf-8", "replace")
+        raise RunError(f"{url}: expected the keys {keys}, missing {missing}; got {text}")
+
+
+def warm_up(args: argparse.Namespace, wrk: str) -> None:
+    """An unrecorded wrk run with the measured run's threads and connections."""
+    seconds = parse_seconds(args.warmup, "--warmup")
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", args.url]
+    _, stderr, exit_code, _ = run_wrk(command, seconds + WRK_GRACE_S)
+    if exit_code != 0:
+        raise RunError(f"the warm-up's wrk exited with {exit_code}: {stderr.strip()}", 3)
+
+
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     duration_s = parse_seconds(args.duration, "--duration")
     if args.threads < 1 or args.connections < args.threads:
@@ -255,6 +294,12 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     if not os.path.isfile(lua):
         raise RunError(f"Lua script not found: {lua}")
     command = build_command(args, duration_s, lua, wrk)
+    if args.expect_keys is not None:
+        check_answer(
+            args.url, [key for key in args.expect_keys.split(",") if key], args.ready_timeout
+        )
+    if args.warmup:
+        warm_up(args, wrk)
 
     sampler = None
     if args.unit or args.cgroup or args.pid:
@@ -354,6 +399,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--lua", default=os.path.join(HERE, "wrk_json.lua"), help="wrk_json.lua (next to me)"
     )
     load.add_argument("--client-cpus", default="", help="pin wrk with taskset -c LIST, e.g. 1")
+    load.add_argument("--warmup", default="", help="unrecorded wrk run before, e.g. 1s (none)")
+    check = parser.add_argument_group("answer check before any load (none without --expect-keys)")
+    check.add_argument("--expect-keys", help="comma-separated JSON keys the answer must hold")
+    check.add_argument(
+        "--ready-timeout", type=float, default=30.0, help="seconds to wait for a 200 (30)"
+    )
     sampling = parser.add_argument_group("resource sampler (none given: no sampling)")
     sample_resources.add_target_arguments(sampling)
     probe = parser.add_argument_group("fairness probe")
