@@ -10,14 +10,14 @@ BIN := $(CURDIR)/$(VENV)/bin
 SERVER ?=
 SCENARIOS ?= default switch ssh caddy benchmark
 # Lab benchmark: 3 interleaved rounds of 5 s closed-loop runs (spread you can judge), then fixed
-# offered rates of 3 s each in the last round, so `make bench` ends in about 15 minutes.
+# offered rates of 2.5 s each in the last round, so `make bench` ends within 15 minutes.
 # FULL=1 runs the study's settings: 30 s runs, 5 s warm-up, 10 s per offered rate.
 FULL ?=
 BENCH_DURATION ?= $(if $(FULL),30s,5s)
 BENCH_WARMUP ?= $(if $(FULL),5s,1s)
-BENCH_RATE_DURATION ?= $(if $(FULL),10,3)
+BENCH_RATE_DURATION ?= $(if $(FULL),10,2.5)
 # Seconds of the fairness probe (round 1): 0 = the probe's own choice, 5 to 60 s.
-BENCH_PROBE_DURATION ?= $(if $(FULL),0,3)
+BENCH_PROBE_DURATION ?= $(if $(FULL),0,2)
 BENCH_ROUNDS ?= 3
 # The app's profile: lean (ours) or study (the published study's middleware; its table is printed
 # beside ours).
@@ -63,7 +63,7 @@ deploy: lab ## Deploy the app in the lab under SERVER (default: the role's defau
 bench: lab ## Benchmark all six servers (closed loop, fixed rates, app ceiling), write the report
 	ansible-playbook -i $(INVENTORY) playbooks/benchmark.yml -e benchmark_duration=$(BENCH_DURATION) \
 		-e benchmark_warmup=$(BENCH_WARMUP) -e benchmark_rate_duration=$(BENCH_RATE_DURATION) \
-		-e benchmark_probe_duration=$(BENCH_PROBE_DURATION) \
+		-e benchmark_probe_duration=$(BENCH_PROBE_DURATION) -e benchmark_ceiling_seconds=$(if $(FULL),2,1) \
 		-e benchmark_rounds=$(BENCH_ROUNDS) -e app_profile=$(APP_PROFILE) $(BENCH_ARGS)
 
 rollback: setup ## Roll the deployed hosts back to their previous release (zero-downtime handover)

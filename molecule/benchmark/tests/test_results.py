@@ -72,7 +72,7 @@ def test_starving_config_is_flagged() -> None:
 
 def test_report_is_rendered() -> None:
     results_dirs = sorted(path.parent for path in RESULTS_DIR.glob("*/results.json"))
-    assert len(results_dirs) == 3  # converge, remote load, starving: one folder per sweep
+    assert len(results_dirs) == 2  # converge and the remote load: one folder per sweep
     for results_dir in results_dirs:
         report = (results_dir / "report.md").read_text()
         assert "Requests per second" in report
@@ -124,11 +124,11 @@ def test_load_host_is_recorded_in_the_facts() -> None:
 
 
 def _converge_dir() -> Path:
-    """The converge's results folder: the one that is neither side_effect's remote nor starving."""
+    """The converge's results folder: the one that is not side_effect's remote load."""
     found = [
         path.parent
         for path in RESULTS_DIR.glob("*/results.json")
-        if path.parent.name not in ("remote", "starving")
+        if path.parent.name != "remote"
     ]
     assert len(found) == 1, found
     return found[0]
@@ -142,6 +142,7 @@ def test_fixed_rates_measured_from_when_requests_were_due(server: str) -> None:
         path
         for path in (_converge_dir() / "rates").glob("*.json")
         if json.loads(path.read_text())["labels"]["server"] == server
+        and not json.loads(path.read_text())["labels"]["overrides"]
     ]
     rates = json.loads(path.read_text())
     assert rates["kind"] == "rates"
