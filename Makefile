@@ -86,7 +86,7 @@ lint: setup ## ruff, yamllint, ansible-lint (production profile), derived parts 
 	ansible-lint --offline --strict
 
 test-unit: setup ## Controller-side tests: filters, specs, bad input rejected before changes
-	pytest -q tests
+	pytest -q -n 2 tests
 
 test-app: setup ## The Django app's tests (real Redis, SQLite)
 	cd app && pytest -q
