@@ -4,7 +4,7 @@ and the labels that say which config it measured (run files and rates files shar
 from __future__ import annotations
 
 from benchreport.config import INTERFACES, Config, Knobs
-from benchreport.jsonfields import Ctx, JsonObject, opt_text, req_str, scalar_map
+from benchreport.jsonfields import Ctx, JsonObject, opt_text, req_int, req_obj, req_str, scalar_map
 
 # Version 2: structured labels (server, interface, proxy, overrides, knobs) in place of
 # version 1's one server string.
@@ -44,3 +44,13 @@ def parse_config(labels: JsonObject, ctx: Ctx) -> Config:
         overrides=Knobs(scalar_map(labels, "overrides", ctx)),
         knobs=Knobs(scalar_map(labels, "knobs", ctx)),
     )
+
+
+def labels_and_round(document: JsonObject, ctx: Ctx) -> tuple[JsonObject, Ctx, int]:
+    """A file's labels, where they are, and the round they name (a number from 1)."""
+    labels_ctx = ctx.child("labels")
+    labels = req_obj(document, "labels", ctx)
+    round_number = req_int(labels, "round", labels_ctx)
+    if round_number < 1:
+        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+    return labels, labels_ctx, round_number

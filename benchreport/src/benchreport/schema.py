@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchreport.config import Config
-from benchreport.header import parse_config, top_level
+from benchreport.header import labels_and_round, parse_config, top_level
 from benchreport.jsonfields import (
     Ctx,
     JsonObject,
@@ -168,12 +168,7 @@ class Run:
 
 def parse_run(json_value: object, source: str) -> Run:
     document, ctx = top_level(json_value, source, "run")
-
-    labels_ctx = ctx.child("labels")
-    labels = req_obj(document, "labels", ctx)
-    round_number = req_int(labels, "round", labels_ctx)
-    if round_number < 1:
-        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+    labels, labels_ctx, round_number = labels_and_round(document, ctx)
 
     client = opt_obj(document, "client", ctx) or {}
     resources_doc = opt_obj(document, "resources", ctx)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from benchreport.config import Config
-from benchreport.header import parse_config, top_level
+from benchreport.header import labels_and_round, parse_config, top_level
 from benchreport.jsonfields import (
     Ctx,
     JsonObject,
@@ -104,11 +104,7 @@ class RatesFile:
 
 def parse_rates(json_value: object, source: str) -> RatesFile:
     document, ctx = top_level(json_value, source, "rates")
-    labels_ctx = ctx.child("labels")
-    labels = req_obj(document, "labels", ctx)
-    round_number = req_int(labels, "round", labels_ctx)
-    if round_number < 1:
-        raise labels_ctx.child("round").error(f"expected a round number >= 1, got {round_number}")
+    labels, labels_ctx, round_number = labels_and_round(document, ctx)
     req_str(document, "started_at", ctx)
     client_ctx = ctx.child("client")
     client = req_obj(document, "client", ctx)

@@ -35,32 +35,28 @@ class PlanError(Exception):
     pass
 
 
-def fractions(text: str) -> list[float]:
-    """argparse type: comma-separated fractions in (0, 2]; empty for none."""
+def number_list(text: str, low: float, high: float, what: str) -> list[float]:
+    """Comma-separated numbers in (low, high]; empty for none. The message names the value."""
     values = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         try:
             value = float(item)
         except ValueError:
-            value = 0.0
-        if not 0 < value <= 2:
-            raise argparse.ArgumentTypeError(f"{item!r} is not a fraction in (0, 2]")
+            value = low
+        if not low < value <= high:
+            raise argparse.ArgumentTypeError(f"{item!r} is not {what}")
         values.append(value)
     return values
+
+
+def fractions(text: str) -> list[float]:
+    """argparse type: fractions in (0, 2], e.g. 0.25,0.5."""
+    return number_list(text, 0, 2, "a fraction in (0, 2]")
 
 
 def rates(text: str) -> list[float]:
-    """argparse type: comma-separated absolute rates (req/s) > 0; empty for none."""
-    values = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        try:
-            value = float(item)
-        except ValueError:
-            value = 0.0
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{item!r} is not a rate above 0 req/s")
-        values.append(value)
-    return values
+    """argparse type: absolute rates (req/s) above 0, e.g. 500,1000."""
+    return number_list(text, 0, float("inf"), "a rate above 0 req/s")
 
 
 def identity(labels: dict[str, Any]) -> str:
