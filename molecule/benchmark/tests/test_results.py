@@ -126,9 +126,7 @@ def test_load_host_is_recorded_in_the_facts() -> None:
 def _converge_dir() -> Path:
     """The converge's results folder: the one that is not side_effect's remote load."""
     found = [
-        path.parent
-        for path in RESULTS_DIR.glob("*/results.json")
-        if path.parent.name != "remote"
+        path.parent for path in RESULTS_DIR.glob("*/results.json") if path.parent.name != "remote"
     ]
     assert len(found) == 1, found
     return found[0]
