@@ -40,6 +40,7 @@ def server_fixture(mode: str, scope: Literal["function", "module"]) -> Callable[
 fair_server = server_fixture("fair", "module")
 errors_server = server_fixture("errors", "module")
 close_server = server_fixture("close", "module")
+slow_server = server_fixture("slow", "module")
 # Function scope: a starving server's queue must not leak from one test into the next.
 starving_server = server_fixture("starving", "function")
 

@@ -352,9 +352,51 @@ def test_run_rates_skips_points_above_the_ceiling_and_after_saturation(
     assert "not held" in completed.stdout
 
 
+def test_run_rates_descends_below_the_lowest_rate_until_one_is_held(
+    open_loop: Path, slow_server: RunningServer, tmp_path: Path
+) -> None:
+    """The slow server answers one request per 5 ms: 800 req/s is far beyond it, and the
+    halvings below it reach a rate it holds, where the descent stops."""
+    output = tmp_path / "rates.json"
+    args = points_args(open_loop, output, slow_server.url("/"), "800:knee")
+    completed = run_rates(*args, "--descend", "4")
+    assert completed.returncode == 0, completed.stderr
+    points = json.loads(output.read_text())["points"]
+    offered = [point["offered_rps"] for point in points]
+    assert offered == sorted(offered)
+    assert points[-1]["reason"] == "knee"
+    descent = points[:-1]
+    assert descent and all(point["reason"] == "descent" for point in descent)
+    assert set(offered[:-1]) <= {400, 200, 100, 50}
+    # Only the last halving (the lowest rate) holds: each one above it was not.
+    assert completed.stdout.count(", held") == 1
+    lowest = points[0]
+    assert lowest["completed"] == lowest["scheduled"]
+    assert lowest["latency_us"]["p99"] <= 100_000
+    assert lowest["offered_rps"] <= 200
+
+
+def test_run_rates_descends_at_most_the_given_times(
+    open_loop: Path, errors_server: RunningServer, tmp_path: Path
+) -> None:
+    """Every tenth answer is an error: no rate is held, and the descent stops after two."""
+    output = tmp_path / "rates.json"
+    args = points_args(open_loop, output, errors_server.url("/"), "2000:knee")
+    completed = run_rates(*args, "--descend", "2")
+    assert completed.returncode == 0, completed.stderr
+    points = json.loads(output.read_text())["points"]
+    assert [(p["offered_rps"], p["reason"]) for p in points] == [
+        (500, "descent"),
+        (1000, "descent"),
+        (2000, "knee"),
+    ]
+    assert all(point["errors"]["status"] > 0 for point in points)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (("--descend", "11"), "--descend must be 0 to 10, got 11"),
         (("--point", "100:fast"), "'100:fast'"),
         (("--point=-5:given",), "'-5:given'"),
         (("--client", "/no/open_loop"), "/no/open_loop"),

@@ -21,6 +21,7 @@ STUDY_SWEEP = {
     "benchmark_rate_fractions": [0.2, 0.4, 0.6],
     "benchmark_knee_fractions": [0.5, 0.75, 0.9],
     "benchmark_rates": [],
+    "benchmark_rate_descent": 3,
 }
 
 
@@ -126,6 +127,7 @@ def test_the_study_profile_puts_the_studys_table_beside_ours(
     page = (results_a / "report.html").read_text()
     assert "The study&#39;s table beside ours" in page
     assert "Fixed-rate runs: SLO p99 &lt;= 100 ms" in page
+    assert "halvings of the lowest rate when none is held: 3" in page
 
 
 def test_an_old_folder_still_renders(results_b: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -137,6 +137,11 @@ def rate_settings(result_set: ResultSet) -> tuple[Text, ...]:
             f"Fixed-rate runs: SLO {slo}; fractions of the best server's maximum "
             f"{fmt_numbers(sweep.rate_fractions)}; of each config's own maximum "
             f"{fmt_numbers(sweep.knee_fractions)}; absolute rates {fmt_numbers(sweep.rates)}"
+            + (
+                f"; halvings of the lowest rate when none is held: {sweep.rate_descent}"
+                if sweep.rate_descent is not None
+                else ""
+            )
         ),
     )
 

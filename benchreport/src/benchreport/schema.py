@@ -375,6 +375,7 @@ class Sweep:
     rate_fractions: tuple[float, ...] | None = None
     knee_fractions: tuple[float, ...] | None = None
     rates: tuple[float, ...] | None = None
+    rate_descent: int | None = None
 
 
 def parse_sweep(doc: JsonObject, ctx: Ctx) -> Sweep:
@@ -392,6 +393,7 @@ def parse_sweep(doc: JsonObject, ctx: Ctx) -> Sweep:
         rate_fractions=num_list(doc, "benchmark_rate_fractions", ctx),
         knee_fractions=num_list(doc, "benchmark_knee_fractions", ctx),
         rates=num_list(doc, "benchmark_rates", ctx),
+        rate_descent=opt_int(doc, "benchmark_rate_descent", ctx),
     )
 
 

@@ -30,7 +30,7 @@ from benchreport.jsonfields import (
 RATE_ERROR_KINDS = ("connect", "read", "write", "status", "timeout", "unsent")
 # Why a rate was run: a fraction of the best server's maximum, of this config's own maximum,
 # or an absolute rate the caller gave.
-RATE_REASONS = ("common", "knee", "given")
+RATE_REASONS = ("common", "knee", "given", "descent")
 LATENCY_KEYS = ("min", "mean", "p50", "p75", "p90", "p99", "p99_9", "max")
 CEILING_FORMAT = "ceiling/1"
 TIMING_FORMAT = "timing/1"

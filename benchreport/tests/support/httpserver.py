@@ -9,6 +9,8 @@ Modes:
 - ``close``: like ``fair`` but answers with ``Connection: close`` and closes.
 - ``chunked``: like ``fair`` but the body comes in chunks (``Transfer-Encoding: chunked``),
   split across two writes, so that a client must parse chunk sizes across reads.
+- ``slow``: like ``fair`` but answers one request at a time, each after ``--service-ms`` (5):
+  it holds a rate well below 1000 / service-ms req/s and falls behind above it.
 
 Run ``python httpserver.py --mode fair`` and read the first stdout line, ``PORT <n>``: it is
 printed once the socket listens, so a caller waits on it instead of sleeping.
@@ -58,8 +60,11 @@ def announce(listener: socket.socket) -> None:
     print(f"PORT {listener.getsockname()[1]}", flush=True)
 
 
-async def serve_async(listener: socket.socket, mode: str, error_every: int) -> None:
+async def serve_async(
+    listener: socket.socket, mode: str, error_every: int, service_s: float
+) -> None:
     counter = itertools.count(1)
+    one_at_a_time = asyncio.Lock()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if mode == "chunked":
@@ -78,6 +83,9 @@ async def serve_async(listener: socket.socket, mode: str, error_every: int) -> N
                     writer.write(CHUNKED_TAIL)
                     await writer.drain()
                     continue
+                if mode == "slow":
+                    async with one_at_a_time:
+                        await asyncio.sleep(service_s)  # the service time itself
                 failing = mode == "errors" and next(counter) % error_every == 0
                 writer.write(ERROR_RESPONSE if failing else OK_RESPONSE)
                 await writer.drain()
@@ -114,18 +122,19 @@ def serve_starving(listener: socket.socket) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--mode", choices=["fair", "starving", "errors", "close", "chunked"], default="fair"
+        "--mode", choices=["fair", "starving", "errors", "close", "chunked", "slow"], default="fair"
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--backlog", type=int, default=1024)
     parser.add_argument("--error-every", type=int, default=10)
+    parser.add_argument("--service-ms", type=float, default=5.0, help="slow: ms per answer (5)")
     args = parser.parse_args(argv)
     listener = bind_listener(args.port, args.backlog)
     try:
         if args.mode == "starving":
             serve_starving(listener)
         else:
-            asyncio.run(serve_async(listener, args.mode, args.error_every))
+            asyncio.run(serve_async(listener, args.mode, args.error_every, args.service_ms / 1000))
     except KeyboardInterrupt:
         pass
     return 0

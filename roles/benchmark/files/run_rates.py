@@ -6,7 +6,9 @@ Two subcommands:
   endpoint, and write ONE rates file (benchreport/SCHEMA.md, "Rates file"). Points above the
   client's own ceiling are not run (the client, not the server, would be measured); once the
   server answers fewer than 90 % of the offered rate it is saturated, and the higher points
-  are not run either (they would only take time to say the same).
+  are not run either (they would only take time to say the same). When no point is held,
+  the lowest rate is halved, up to ``--descend`` times, until one is: a server whose knee lies
+  below every planned rate still gets a capacity (reason ``descent``).
 - ``ceiling``: start the client's trivial server (``open_loop --serve 0``) on 127.0.0.1 and
   ramp the rate until a point is not held; the highest held rate is what the client can
   measure on this host (client_ceiling/1).
@@ -36,6 +38,8 @@ import run_load
 from run_load import RunError
 
 REASONS = ("common", "knee", "given")
+# The reason of the rates run_points adds below the lowest when none was held.
+DESCENT = "descent"
 # Every point has at least this many requests, so that its p99 is not one or two samples.
 MIN_REQUESTS_PER_POINT = 200
 # A server answering less than this fraction of the offered rate is saturated.
@@ -183,16 +187,12 @@ def run_points(args: argparse.Namespace) -> dict[str, Any]:
     prefix = f"{labels['server']}/{labels['endpoint']} round {labels['round']}: "
     points: list[dict[str, Any]] = []
     for index, spec in enumerate(to_run):
-        duration_s = point_duration(spec.offered_rps, args.duration)
-        command = client_command(args, args.url, spec.offered_rps, duration_s)
-        result = run_client(command, duration_s, args.timeout)
-        point = {"offered_rps": spec.offered_rps, "reason": spec.reason, **result}
-        point["offered_rps"] = spec.offered_rps  # as asked, not as the client printed it
+        point = run_point(args, prefix, spec.offered_rps, spec.reason)
         points.append(point)
-        print(point_line(prefix, point, is_held(point, args.slo_ms)), flush=True)
         if point["achieved_rps"] < SATURATED_FRACTION * spec.offered_rps:
             skipped += [skip_entry(later, SKIP_SATURATED) for later in to_run[index + 1 :]]
             break
+    points = descend(args, prefix, points) + points
     for entry in skipped:
         print(f"{prefix}{entry['offered_rps']:.0f} req/s skipped: {entry['why']}", flush=True)
     document["finished_at"] = run_load.utc_now()
@@ -206,6 +206,32 @@ def run_points(args: argparse.Namespace) -> dict[str, Any]:
     document["points"] = points
     document["skipped"] = sorted(skipped, key=lambda entry: entry["offered_rps"])
     return document
+
+
+def run_point(args: argparse.Namespace, prefix: str, rate: float, reason: str) -> dict[str, Any]:
+    duration_s = point_duration(rate, args.duration)
+    result = run_client(client_command(args, args.url, rate, duration_s), duration_s, args.timeout)
+    point = {"offered_rps": rate, "reason": reason, **result}
+    point["offered_rps"] = rate  # as asked, not as the client printed it
+    print(point_line(prefix, point, is_held(point, args.slo_ms)), flush=True)
+    return point
+
+
+def descend(
+    args: argparse.Namespace, prefix: str, points: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """When none of the points run was held, the lowest rate halved, up to args.descend times,
+    until one is held: the points run, ascending (they all lie below the ones given)."""
+    if not points or any(is_held(point, args.slo_ms) for point in points):
+        return []
+    lower: list[dict[str, Any]] = []
+    rate = points[0]["offered_rps"]
+    while len(lower) < args.descend:
+        rate = round(rate / 2, 1)
+        lower.append(run_point(args, prefix, rate, DESCENT))
+        if is_held(lower[-1], args.slo_ms):
+            break
+    return lower[::-1]
 
 
 def read_port_line(process: subprocess.Popen[bytes], timeout_s: float) -> int:
@@ -324,6 +350,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="RATE:REASON, REASON one of common, knee, given (repeatable)",
     )
     points.add_argument(
+        "--descend",
+        type=int,
+        default=0,
+        help="when no point is held, halve the lowest rate up to this many times (0)",
+    )
+    points.add_argument(
         "--ceiling-rps", type=positive_number, help="the client's ceiling: higher points skipped"
     )
     ceiling = commands.add_parser("ceiling", help="the client's own ceiling on this host")
@@ -331,6 +363,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.connections < 1:
         parser.error(f"--connections must be >= 1, got {args.connections}")
+    if args.command == "points" and not 0 <= args.descend <= 10:
+        parser.error(f"--descend must be 0 to 10, got {args.descend}")
     return args
 
 
