@@ -10,7 +10,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 SERVER ?=
 SCENARIOS ?= default switch ssh caddy benchmark
 # Lab benchmark: 3 interleaved rounds of 5 s closed-loop runs (spread you can judge), then fixed
-# offered rates of 2.5 s each in the last round: `make bench` takes about 15.5 minutes.
+# offered rates of 2.5 s each in the last round: `make bench` takes about 14.5 minutes.
 # FULL=1 runs the study's settings: 30 s runs, 5 s warm-up, 10 s per offered rate.
 FULL ?=
 BENCH_DURATION ?= $(if $(FULL),30s,5s)
