@@ -366,7 +366,8 @@ def test_run_rates_descends_below_the_lowest_rate_until_one_is_held(
     assert offered == sorted(offered)
     assert points[-1]["reason"] == "knee"
     descent = points[:-1]
-    assert descent and all(point["reason"] == "descent" for point in descent)
+    assert descent
+    assert all(point["reason"] == "descent" for point in descent)
     assert set(offered[:-1]) <= {400, 200, 100, 50}
     # Only the last halving (the lowest rate) holds: each one above it was not.
     assert completed.stdout.count(", held") == 1
