@@ -282,7 +282,7 @@ def drop_in(outer: str, key: str) -> Callable[[dict[str, object]], None]:
         (
             RATES,
             first_point(lambda point: point.update(reason="guess")),
-            f"{RATES}: points[0].reason: expected one of common, knee, given, got 'guess'",
+            f"{RATES}: points[0].reason: expected one of common, knee, given, descent, got 'guess'",
         ),
         (
             "ceiling.json",
