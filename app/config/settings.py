@@ -86,6 +86,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Take the write lock at BEGIN, so a transaction never fails upgrading read to write.
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg 3 (requirements.txt). An unreachable server fails a connection after 10 s rather
+    # than the kernel's TCP timeout (minutes), so requests and health checks answer; a
+    # ?connect_timeout= in the URL wins.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -119,7 +119,7 @@ def test_everything_from_the_environment():
     assert loaded["ALLOWED_HOSTS"] == ["lab1.example", "10.0.0.5"]
     assert loaded["ENGINE"] == "django.db.backends.postgresql"
     assert loaded["NAME"] == "lab"
-    assert loaded["OPTIONS"] == {"sslmode": "require"}
+    assert loaded["OPTIONS"] == {"sslmode": "require", "connect_timeout": 10}
     assert loaded["CONN_MAX_AGE"] == 0
     assert loaded["REDIS_URL"] == "redis://:secret@127.0.0.1:6380/1"
     assert loaded["STATIC_ROOT"] == "/srv/lab/static"
@@ -127,6 +127,16 @@ def test_everything_from_the_environment():
     assert loaded["APP_SERVER_NAME"] == "granian"
     assert loaded["APP_RELEASE"] == "0123456789ab"
     assert loaded["SLOW_ENDPOINT_MAX_SECONDS"] == 7.5
+
+
+def test_a_postgres_url_sets_its_own_connect_timeout():
+    result = run_python(
+        PRINT_SETTINGS,
+        DJANGO_SECRET_KEY="s3cret",
+        DATABASE_URL="postgres://lab:secret@db:5432/lab?connect_timeout=3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["OPTIONS"] == {"connect_timeout": "3"}
 
 
 def test_asgi_module_turns_persistent_connections_off():
