@@ -41,12 +41,14 @@ BAD_INPUT_TABLE = (
     "<!-- bad-inputs: end -->",
 )
 ROLE_ORDER = [
+    "topology",
     "layout",
     "host_secret",
     "base",
     "hardening",
     "firewall",
     "python",
+    "postgresql",
     "redis",
     "django_app",
     "app_server",
@@ -229,7 +231,7 @@ def bad_input_table() -> str:
             number += 1
             extra = ", ".join(f"{key}={_code(value)}" for key, value in case["vars"].items())
             if case.get("inventory"):
-                extra = f"{extra} (inventory with a {case['inventory']} host)".lstrip(" ")
+                extra = f"{extra} (inventory: {case['inventory']})".lstrip(" ")
             said = " and ".join(_code(phrase) for phrase in case["refused_with"])
             rows.append(f"| {number} | `{playbook}` | {extra or 'none'} | {said} |")
     return "\n".join(rows)
