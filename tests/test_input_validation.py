@@ -36,53 +36,6 @@ def _cases(playbook: str) -> list[Any]:
     ]
 
 
-def _changing_play(playbook: str) -> str:
-    """The play header after the checks play: the first one that changes hosts."""
-    plays = load_yaml(REPO_ROOT / playbook)
-    return f"PLAY [{plays[1]['name']}]"
-
-
-def _run_site(tmp_path: Path, extra_vars: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(UNREACHABLE_INVENTORY)
-    return ansible_playbook(
-        str(REPO_ROOT / "site.yml"), "-i", str(inventory), "-e", json.dumps(extra_vars)
-    )
-
-
-def _assert_refused_by_checks(
-    result: subprocess.CompletedProcess[str], expected: list[str], changing_play: str
-) -> None:
-    """The run failed with every expected phrase, in the checks play: the play that changes
-    hosts never started and no host was contacted."""
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    for words in expected:
-        assert words in output, output[-3000:]
-    assert changing_play not in output
-    assert "UNREACHABLE" not in output
-
-
-@pytest.mark.parametrize(("inventory", "extra_vars", "expected"), _cases("site.yml"))
-def test_bad_input_is_refused_before_any_change(
-    tmp_path: Path, inventory: str, extra_vars: dict[str, object], expected: list[str]
-) -> None:
-    assert not inventory, "site.yml cases run against the unreachable host only"
-    result = _run_site(tmp_path, extra_vars)
-    _assert_refused_by_checks(result, expected, _changing_play("site.yml"))
-
-
-def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
-    result = ansible_playbook(
-        str(REPO_ROOT / "playbooks" / "lab.yml"),
-        extra_env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "No Docker engine answers" in output, output[-3000:]
-    assert "Start the lab containers" not in output
-
-
 LOADGEN_INVENTORY = (
     UNREACHABLE_INVENTORY
     + """\
@@ -94,7 +47,85 @@ loadgen:
 """
 )
 
-INVENTORIES = {"": UNREACHABLE_INVENTORY, "loadgen": LOADGEN_INVENTORY}
+
+def _unreachable(name: str) -> str:
+    return (
+        f"    {name}:\n      ansible_connection: community.docker.docker\n"
+        f"      ansible_host: dsl-test-{name}-that-does-not-exist\n"
+    )
+
+
+# Inventories of several parts (the topology role's groups), every host unreachable.
+TOPOLOGIES = {
+    "db-without-app": f"db:\n  hosts:\n{_unreachable('data-nowhere')}",
+    "proxy-without-app": f"proxy:\n  hosts:\n{_unreachable('proxy-nowhere')}",
+    "two-app-hosts": (
+        f"app:\n  hosts:\n{_unreachable('nowhere')}{_unreachable('app-nowhere-2')}"
+        f"cache:\n  hosts:\n{_unreachable('data-nowhere')}"
+    ),
+    "two-app-hosts-no-cache": (
+        f"app:\n  hosts:\n{_unreachable('nowhere')}{_unreachable('app-nowhere-2')}"
+        f"db:\n  hosts:\n{_unreachable('data-nowhere')}"
+    ),
+    "unreachable-db": (
+        f"app:\n  hosts:\n{_unreachable('nowhere')}db:\n  hosts:\n{_unreachable('data-nowhere')}"
+    ),
+}
+INVENTORIES = {"": UNREACHABLE_INVENTORY, "loadgen": LOADGEN_INVENTORY, **TOPOLOGIES}
+
+
+def _changing_play(playbook: str) -> str:
+    """The play header after the checks play: the first one that changes hosts."""
+    plays = load_yaml(REPO_ROOT / playbook)
+    return f"PLAY [{plays[1]['name']}]"
+
+
+def _run_site(
+    tmp_path: Path, extra_vars: dict[str, object], inventory_text: str = UNREACHABLE_INVENTORY
+) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(inventory_text)
+    return ansible_playbook(
+        str(REPO_ROOT / "site.yml"), "-i", str(inventory), "-e", json.dumps(extra_vars)
+    )
+
+
+def _assert_refused_by_checks(
+    result: subprocess.CompletedProcess[str],
+    expected: list[str],
+    changing_play: str,
+    contacted: bool = False,
+) -> None:
+    """The run failed with every expected phrase, in the checks play: the play that changes
+    hosts never started and no host was contacted."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for words in expected:
+        assert words in output, output[-3000:]
+    assert changing_play not in output
+    # Only the check that the db host answers contacts a host (and finds it unreachable).
+    assert contacted or "UNREACHABLE" not in output
+
+
+@pytest.mark.parametrize(("inventory", "extra_vars", "expected"), _cases("site.yml"))
+def test_bad_input_is_refused_before_any_change(
+    tmp_path: Path, inventory: str, extra_vars: dict[str, object], expected: list[str]
+) -> None:
+    result = _run_site(tmp_path, extra_vars, INVENTORIES[inventory])
+    _assert_refused_by_checks(
+        result, expected, _changing_play("site.yml"), contacted=inventory == "unreachable-db"
+    )
+
+
+def test_lab_refuses_to_start_without_docker(tmp_path: Path) -> None:
+    result = ansible_playbook(
+        str(REPO_ROOT / "playbooks" / "lab.yml"),
+        extra_env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "No Docker engine answers" in output, output[-3000:]
+    assert "Start the lab containers" not in output
 
 
 @pytest.mark.parametrize(("inventory", "extra_vars", "expected"), _cases(BENCHMARK))
