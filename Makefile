@@ -31,7 +31,7 @@ INVENTORY ?= inventory/lab
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup docker image lab deploy rollback bench sweep audit lab-destroy lint test test-unit test-app \
+.PHONY: help setup docker image lab cluster deploy rollback bench sweep audit lab-destroy lint test test-unit test-app \
 	test-report test-molecule clean
 
 help: ## List the targets
@@ -56,6 +56,13 @@ image: docker ## Build the lab's Debian 12 systemd image (debootstrap + docker i
 
 lab: setup image ## Bring up the local lab containers
 	ansible-playbook -i $(INVENTORY) playbooks/lab.yml
+
+cluster: setup image ## The lab as a cluster: Caddy, 2 app hosts, PostgreSQL + Redis, a load host
+	ansible-playbook -i inventory/lab-cluster playbooks/lab.yml
+	ansible-playbook -i inventory/lab-cluster site.yml $(if $(SERVER),-e server=$(SERVER))
+	@echo "The cluster answers through Caddy on proxy1: curl -si http://172.30.81.10:8080/api/health"
+	@echo "(X-Served-By names the app host). Hosts: docker exec -it dsl-cluster-app1 bash;"
+	@echo "topology and rolling deploys: docs/cluster.md; remove: make lab-destroy INVENTORY=inventory/lab-cluster"
 
 deploy: lab ## Deploy the app in the lab under SERVER (default: the role's default server)
 	ansible-playbook -i $(INVENTORY) site.yml $(if $(SERVER),-e server=$(SERVER))
