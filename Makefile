@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # make deploy SERVER=uwsgi; unset, the app_server role's default server.
 SERVER ?=
-SCENARIOS ?= default switch ssh caddy benchmark
+SCENARIOS ?= default switch ssh caddy cluster benchmark
 # Lab benchmark: 3 interleaved rounds of 5 s closed-loop runs (spread you can judge), then fixed
 # offered rates of 2.5 s each in the last round: `make bench` takes about 14.5 minutes.
 # FULL=1 runs the study's settings: 30 s runs, 5 s warm-up, 10 s per offered rate.
