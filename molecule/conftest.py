@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
@@ -41,6 +42,32 @@ CATALOG: dict[str, dict[str, Any]] = role_file("app_server", "vars", "main.yml")
 LAYOUT: dict[str, Any] = role_file("layout", "defaults", "main.yml")
 APP_SERVER_DEFAULTS: dict[str, Any] = role_file("app_server", "defaults", "main.yml")
 DEFAULT_SERVER: str = APP_SERVER_DEFAULTS["app_server_name"]
+# The groups that make hosts parts of one deployment (the topology role's): without them every
+# host is a deployment of its own.
+TOPOLOGY_GROUPS = ("app", "db", "cache", "proxy")
+
+
+def standalone_value(variables: dict[str, Any], defaults: dict[str, Any], name: str) -> Any:
+    """A role variable as a standalone host gets it: the inventory's value, else the role's default.
+    A default that is a template reads the topology role's facts; it is rendered with what that
+    role publishes for a host that is a deployment of its own (the app, Redis and Caddy on it, no
+    proxy hosts elsewhere), as every host of the scenarios that use this is."""
+    if name in variables:
+        return variables[name]
+    value = defaults[name]
+    if not (isinstance(value, str) and "{{" in value):
+        return value
+    hostname = variables["inventory_hostname"]
+    parts = [group for group in TOPOLOGY_GROUPS if variables["groups"].get(group)]
+    assert not parts, f"{hostname}: the inventory has {parts} groups, not standalone hosts"
+    context = {
+        **variables,
+        "topology_app_hosts": [hostname],
+        "topology_cache_host": hostname,
+        "topology_proxy_hosts": [],
+    }
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return environment.from_string(value).render(context).strip()
 
 
 @dataclass(frozen=True)
@@ -115,9 +142,7 @@ def deployment_of(host: Host) -> Deployment:
     units = sorted(line for line in listed.splitlines() if line)
     return Deployment(
         server=server,
-        address=variables.get(
-            "app_server_bind_address", APP_SERVER_DEFAULTS["app_server_bind_address"]
-        ),
+        address=standalone_value(variables, APP_SERVER_DEFAULTS, "app_server_bind_address"),
         port=int(variables.get("layout_app_port", LAYOUT["layout_app_port"])),
         units=units,
     )

@@ -10,13 +10,13 @@ import shlex
 
 import testinfra.utils.ansible_runner
 
-from conftest import CATALOG, LAYOUT, Deployment, http_get, role_file
+from conftest import CATALOG, LAYOUT, Deployment, http_get, role_file, standalone_value
 
 # The deployed hosts (a load generator of the scenario is never deployed to).
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
 ).get_hosts("lab")
-REDIS_BIND_DEFAULT = role_file("redis", "defaults", "main.yml")["redis_bind_interface"]
+REDIS_DEFAULTS = role_file("redis", "defaults", "main.yml")
 # Bind addresses that mean every address of the host.
 EVERY_ADDRESS = ("0.0.0.0", "::")
 
@@ -186,7 +186,7 @@ def test_env_file_is_private(host: Host, deployment: Deployment) -> None:
 
 def test_redis_needs_the_password_and_listens_where_told(host: Host) -> None:
     port = LAYOUT["layout_redis_port"]
-    bind = host.ansible.get_variables().get("redis_bind_interface", REDIS_BIND_DEFAULT)
+    bind = standalone_value(host.ansible.get_variables(), REDIS_DEFAULTS, "redis_bind_interface")
     assert host.service("redis-server").is_running
     assert host.socket(f"tcp://{bind}:{port}").is_listening
     if bind not in EVERY_ADDRESS:
