@@ -142,64 +142,109 @@ def _remote(name: str, suffix: str) -> str:
     return f"{REMOTE_PROBES_DIR}/load-{name}.{suffix}"
 
 
+def launch_probes(host: Host, urls: dict[str, str]) -> None:
+    """Start a load probe per name (-> URL) on the host, each a transient unit, in one command
+    (a unit of the same name left running by an interrupted run is stopped first). They are
+    loading once wait_until_ready() returns."""
+    if not host.file(f"{REMOTE_PROBES_DIR}/{LOAD_PROBE.name}").exists:
+        copy_probes(host)
+    commands = []
+    for name, url in urls.items():
+        unit = f"dsl-probe-{name}"
+        command = [
+            "systemd-run",
+            f"--unit={unit}",
+            "--collect",
+            f"--property=RuntimeMaxSec={PROBE_MAX_SECONDS + 60}",
+            "/usr/bin/python3",
+            f"{REMOTE_PROBES_DIR}/{LOAD_PROBE.name}",
+            f"--url={url}",
+            f"--clients={PROBE_CLIENTS}",
+            f"--rate={PROBE_RATE}",
+            f"--duration={PROBE_MAX_SECONDS}",
+            f"--stop-file={_remote(name, 'stop')}",
+            f"--ready-file={_remote(name, 'ready')}",
+            f"--output={_remote(name, 'json')}",
+            "--count-header=X-App-Release",
+        ]
+        commands.append(
+            f"{{ systemctl stop {unit} 2>/dev/null; rm -f {_remote(name, '*')}"
+            f" && {shlex.join(command)}; }}"
+        )
+    with host.sudo():
+        launched = host.run(" && ".join(commands))
+        if launched.rc != 0:
+            host.run(f"systemctl stop {' '.join(f'dsl-probe-{name}' for name in urls)}")
+    assert launched.rc == 0, f"probes {list(urls)} did not start: {launched.stderr}"
+
+
+def wait_until_ready(host: Host, urls: dict[str, str]) -> None:
+    """Wait until every client of each probe (name -> URL) started on the host has had an
+    answer."""
+    ready = " && ".join(f"[ -e {_remote(name, 'ready')} ]" for name in urls)
+    with host.sudo():
+        waited = host.run(
+            f"timeout {PROBE_WAIT_SECONDS} sh -c "
+            + shlex.quote(f"until {ready}; do sleep 0.1; done")
+        )
+    if waited.rc != 0:
+        missing = {
+            name: url for name, url in urls.items() if not host.file(_remote(name, "ready")).exists
+        }
+        raise AssertionError(f"probes {missing}: not every client was answered")
+
+
 def start_probe(host: Host, name: str, url: str) -> None:
     """Start the load probe on the host as a transient unit and wait until every client has had
     an answer."""
-    if not host.file(f"{REMOTE_PROBES_DIR}/{LOAD_PROBE.name}").exists:
-        copy_probes(host)
-    unit = f"dsl-probe-{name}"
-    command = [
-        "systemd-run",
-        f"--unit={unit}",
-        "--collect",
-        f"--property=RuntimeMaxSec={PROBE_MAX_SECONDS + 60}",
-        "/usr/bin/python3",
-        f"{REMOTE_PROBES_DIR}/{LOAD_PROBE.name}",
-        f"--url={url}",
-        f"--clients={PROBE_CLIENTS}",
-        f"--rate={PROBE_RATE}",
-        f"--duration={PROBE_MAX_SECONDS}",
-        f"--stop-file={_remote(name, 'stop')}",
-        f"--ready-file={_remote(name, 'ready')}",
-        f"--output={_remote(name, 'json')}",
-        "--count-header=X-App-Release",
-    ]
+    launch_probes(host, {name: url})
+    wait_until_ready(host, {name: url})
+
+
+def request_stop(host: Host, names: list[str]) -> None:
+    """Tell the host's probes to stop (each writes its result and ends)."""
     with host.sudo():
-        host.run_expect([0], f"rm -f {_remote(name, '*')}")
-        host.run_expect([0], shlex.join(command))
+        host.run_expect([0], "touch " + " ".join(_remote(name, "stop") for name in names))
+
+
+def collect_results(host: Host, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Wait until the host's probes told to stop have ended; their results by name."""
+    units = " ".join(f"dsl-probe-{name}" for name in names)
+    with host.sudo():
         waited = host.run(
             f"timeout {PROBE_WAIT_SECONDS} sh -c "
-            + shlex.quote(f"until [ -e {_remote(name, 'ready')} ]; do sleep 0.1; done")
+            + shlex.quote(f"while systemctl is-active --quiet {units}; do sleep 0.1; done")
         )
-    assert waited.rc == 0, f"probe {name} on {url}: not every client was answered"
+        assert waited.rc == 0, f"probes {names} did not stop"
+        results = {}
+        for name in names:
+            output = host.run(f"cat {_remote(name, 'json')}")
+            if output.rc != 0:
+                journal = host.run(f"journalctl --no-pager --lines=5 --unit=dsl-probe-{name}")
+                raise AssertionError(f"probe {name} left no result: {journal.stdout}")
+            results[name] = json.loads(output.stdout)
+    return results
 
 
 def stop_probe(host: Host, name: str) -> dict[str, Any]:
     """Stop the probe, wait for its unit to end and return its result."""
-    unit = f"dsl-probe-{name}"
-    with host.sudo():
-        host.run_expect([0], f"touch {_remote(name, 'stop')}")
-        waited = host.run(
-            f"timeout {PROBE_WAIT_SECONDS} sh -c "
-            + shlex.quote(f"while systemctl is-active --quiet {unit}; do sleep 0.1; done")
-        )
-        assert waited.rc == 0, f"probe {name} did not stop"
-        result: dict[str, Any] = json.loads(host.file(_remote(name, "json")).content_string)
-    return result
+    request_stop(host, [name])
+    return collect_results(host, [name])[name]
 
 
 @contextmanager
 def under_load(host: Host, urls: dict[str, str]) -> Iterator[dict[str, dict[str, Any]]]:
     """Probes (name -> URL) load the host while the body runs; the yielded dict holds their
-    results once the body is done."""
+    results once the body is done. They start together, and stop together: none is left running
+    when a start fails."""
     results: dict[str, dict[str, Any]] = {}
-    for name, url in urls.items():
-        start_probe(host, name, url)
+    launch_probes(host, urls)
     try:
+        wait_until_ready(host, urls)
         yield results
     finally:
-        for name in urls:
-            results[name] = stop_probe(host, name)
+        request_stop(host, list(urls))
+        results.update(collect_results(host, list(urls)))
 
 
 def measure(

@@ -19,13 +19,15 @@ from conftest import LAYOUT, deployment_of
 from operations import (
     LIVENESS_PATH,
     Measured,
+    collect_results,
     failures,
+    launch_probes,
     probe_urls,
     record,
     release_source,
+    request_stop,
     run_playbook,
-    start_probe,
-    stop_probe,
+    wait_until_ready,
 )
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -53,18 +55,22 @@ def redeploy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Measured]:
     urls = {
         name: {"direct": probe_urls(host, LIVENESS_PATH)["direct"]} for name, host in hosts.items()
     }
-    for name, host in hosts.items():
-        for probe, url in urls[name].items():
-            start_probe(host, probe, url)
+    # Every host's probes start before any is waited for, and are told to stop before any is
+    # waited for: the hosts' starts and stops overlap instead of adding up.
+    launched = []
     try:
+        for name, host in hosts.items():
+            launch_probes(host, urls[name])
+            launched.append(name)
+        for name in launched:
+            wait_until_ready(hosts[name], urls[name])
         returncode, output, seconds = run_playbook(
             "site.yml", "-e", f"django_app_source_dir={source}"
         )
     finally:
-        results = {
-            name: {probe: stop_probe(host, probe) for probe in urls[name]}
-            for name, host in hosts.items()
-        }
+        for name in launched:
+            request_stop(hosts[name], list(urls[name]))
+        results = {name: collect_results(hosts[name], list(urls[name])) for name in launched}
     measured = {}
     for name, host in hosts.items():
         server = deployment_of(host).server
