@@ -60,3 +60,13 @@ def test_bad_lists_name_the_value() -> None:
 def test_plan_merges_near_rates() -> None:
     planned = plan_rates.plan({"a": 1000.0}, 1000.0, [0.5], [0.52], [])
     assert planned == [(500.0, "common")]
+
+
+def test_a_config_on_each_database_has_its_own_identity() -> None:
+    """A sweep that compares databases: the same server on SQLite and on PostgreSQL are two
+    configs, and runs without the label (any other sweep) keep their identity."""
+    labels = {"server": "gunicorn", "interface": "wsgi", "proxy": "caddy", "overrides": {}}
+    on_sqlite = plan_rates.identity({**labels, "database": "sqlite"})
+    on_postgres = plan_rates.identity({**labels, "database": "postgres"})
+    assert on_sqlite != on_postgres
+    assert plan_rates.identity(labels) == plan_rates.identity({**labels, "database": None})

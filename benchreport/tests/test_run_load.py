@@ -81,6 +81,27 @@ def test_fair_run_end_to_end(wrk_path: str, fair_server: RunningServer, tmp_path
     assert run.fairness.phase == "after"
 
 
+def test_answers_counted_by_a_header_and_the_database_label(
+    wrk_path: str, fair_server: RunningServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "run.json"
+    code, stdout, stderr = run_load(
+        output,
+        fair_server.url("/"),
+        *("--count-header", "Content-Type", "--database", "postgres", "--probe", "off"),
+    )
+    assert code == 0, stderr
+    document = json.loads(output.read_text())
+    assert document["load"]["count_header"] == "Content-Type"
+    assert document["labels"]["database"] == "postgres"
+    requests = document["wrk"]["requests"]
+    assert document["wrk"]["header_counts"]["counts"] == {"application/json": requests}
+    assert f"by Content-Type: application/json {requests}" in stdout
+    run = load_run(output)
+    assert run.config.database == "postgres"
+    assert run.config.name == "testserver on postgres"
+
+
 def test_starving_server_is_flagged(
     wrk_path: str, starving_server: RunningServer, tmp_path: Path
 ) -> None:
@@ -133,6 +154,7 @@ def test_wrk_failure_exits_3(wrk_path: str, tmp_path: Path) -> None:
         (("--duration", "0"), "--duration must be a positive time"),
         (("--label", "novalue"), "--label must be KEY=VALUE"),
         (("--pid", "999999999"), "process 999999999 does not exist"),
+        (("--count-header", "X Served"), "--count-header must be a header name"),
     ],
 )
 def test_bad_arguments_exit_2(
@@ -152,6 +174,7 @@ def test_bad_arguments_exit_2(
         (("--knobs", '{"debug": true}'), "'debug': expected an integer or a string, got true"),
         (("--interface", "cgi"), "argument --interface: invalid choice: 'cgi'"),
         (("--proxy", ""), "argument --proxy: expected a proxy name"),
+        (("--database", "mysql"), "argument --database: invalid choice: 'mysql'"),
     ],
 )
 def test_bad_labels_are_usage_errors(tmp_path: Path, extra: tuple[str, ...], message: str) -> None:

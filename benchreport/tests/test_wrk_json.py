@@ -87,3 +87,28 @@ def test_wrk_is_fooled_by_a_starving_server(wrk_path: str, starving_server: Runn
     assert isinstance(requests, int)
     assert requests > 100
     assert result["errors"] == {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
+
+
+def test_answers_are_counted_by_a_header_over_every_thread(
+    wrk_path: str, fair_server: RunningServer
+) -> None:
+    """WRK_COUNT_HEADER: every answer counted by the header's value, summed over wrk's two
+    threads; the name matches whatever its case, and answers without it are "(missing)"."""
+    _, counted = run_wrk(wrk_path, fair_server.url("/"), env={"WRK_COUNT_HEADER": "content-TYPE"})
+    assert counted["header_counts"] == {
+        "header": "content-TYPE",
+        "counts": {"application/json": counted["requests"]},
+    }
+    _, missing = run_wrk(wrk_path, fair_server.url("/"), env={"WRK_COUNT_HEADER": "X-Served-By"})
+    assert missing["header_counts"] == {
+        "header": "X-Served-By",
+        "counts": {"(missing)": missing["requests"]},
+    }
+    parsed = parse_wrk(missing, Ctx("wrk"))
+    assert parsed.header_counts is not None
+    assert parsed.header_counts.total == parsed.requests
+
+
+def test_no_counting_without_the_variable(wrk_path: str, fair_server: RunningServer) -> None:
+    _, result = run_wrk(wrk_path, fair_server.url("/"), env={"WRK_COUNT_HEADER": ""})
+    assert "header_counts" not in result

@@ -1,6 +1,7 @@
 """A server configuration: what a run measured, and what its rounds are pooled over.
 
-A config's identity is (server, interface, proxy, overrides): the knobs the caller chose.
+A config's identity is (server, interface, proxy, overrides, database): the knobs the caller
+chose, and the app's database when a sweep compares databases.
 ``knobs``, the settings the server resolved them to, describe it but do not identify it, so
 that two rounds of the same choice pool even where a host's resolved settings differ.
 """
@@ -56,6 +57,7 @@ class Config:
     proxy: str | None = None  # e.g. caddy when the load went through it; None: straight
     overrides: Knobs = field(default_factory=Knobs)  # set by the caller; empty: the catalog's
     knobs: Knobs = field(default_factory=Knobs, compare=False)  # as the server ran
+    database: str | None = None  # sqlite or postgres in a sweep that compares them; None: unstated
 
     @property
     def name(self) -> str:
@@ -64,7 +66,14 @@ class Config:
         name = f"{self.server}-{self.proxy}" if self.proxy else self.server
         if self.overrides:
             name += f" ({', '.join(self.overrides.assignments(ordered=True))})"
+        if self.database:
+            name += f" on {self.database}"
         return name
+
+    @property
+    def without_database(self) -> Config:
+        """The same config whatever the database: what a database comparison pairs by."""
+        return Config(self.server, self.interface, self.proxy, self.overrides, self.knobs)
 
     @property
     def description(self) -> str:
@@ -79,4 +88,5 @@ class Config:
             "proxy": self.proxy,
             "overrides": dict(self.overrides),
             "knobs": dict(self.knobs),
+            **({"database": self.database} if self.database else {}),
         }

@@ -43,7 +43,21 @@ def parse_config(labels: JsonObject, ctx: Ctx) -> Config:
         proxy=opt_text(labels, "proxy", ctx),
         overrides=Knobs(scalar_map(labels, "overrides", ctx)),
         knobs=Knobs(scalar_map(labels, "knobs", ctx)),
+        database=parse_database(labels, ctx),
     )
+
+
+# The app's databases a sweep may compare (the topology role's topology_database).
+DATABASES = ("sqlite", "postgres")
+
+
+def parse_database(labels: JsonObject, ctx: Ctx) -> str | None:
+    database = opt_text(labels, "database", ctx)
+    if database is not None and database not in DATABASES:
+        raise ctx.child("database").error(
+            f"expected one of {', '.join(DATABASES)}, got {database!r}"
+        )
+    return database
 
 
 def labels_and_round(document: JsonObject, ctx: Ctx) -> tuple[JsonObject, Ctx, int]:

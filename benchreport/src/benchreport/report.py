@@ -12,6 +12,7 @@ from benchreport.aggregate import Row, aggregate, endpoints, headline_endpoint, 
 from benchreport.capacity import Capacity, capacities
 from benchreport.ceiling_share import ceiling_shares
 from benchreport.chart_specs import rates_chart, report_charts, spread_chart, trend_chart
+from benchreport.cluster import database_table, distribution_table, topology_blocks
 from benchreport.datasets import rates_dataset, report_dataset, runs_dataset
 from benchreport.document import (
     Block,
@@ -245,9 +246,15 @@ def build_report(
     notes = sampler_notes(rows)
     ceiling, timing = result_set.ceiling, result_set.timing
     shares = ceiling_shares(result_set.runs, ceiling) if ceiling else []
+    topology = result_set.topology
+    distribution = distribution_table(result_set.runs, topology)
+    databases = database_table(rows)
     sections = [
+        *([Section(text("Topology"), topology_blocks(topology))] if topology else []),
         capacity_part,
         Section(text("Verdict"), (BulletList((*capacity_verdicts(capacity), *verdicts(rows))),)),
+        *([Section(text("Answers per app host"), (distribution,))] if distribution else []),
+        *([Section(text("SQLite and PostgreSQL"), (databases,))] if databases else []),
         spread_part,
         *(
             [Section(text("Ceiling share"), (ceiling_table(shares, ceiling, result_set.sweep),))]
@@ -275,10 +282,13 @@ def build_report(
         Section(text("Runs"), (runs_table(result_set.runs),)),
     ]
     console: tuple[Block, ...] = (
+        *(topology_blocks(topology)[:2] if topology else ()),
         capacity_table(capacity, [row.config for row in rows]),
         *(RPS_RANKING.table(rows_of(rows, endpoint), endpoint) for endpoint in endpoints(rows)),
         BulletList((*capacity_verdicts(capacity), *verdicts(rows))),
         *profile,
+        *((distribution,) if distribution else ()),
+        *((databases,) if databases else ()),
     )
     return Document(
         file_stem="report",

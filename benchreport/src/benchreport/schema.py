@@ -31,9 +31,11 @@ from benchreport.sweep_files import (
     Ceiling,
     RatesFile,
     Timing,
+    Topology,
     parse_ceiling,
     parse_rates,
     parse_timing,
+    parse_topology,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -77,6 +79,19 @@ ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
 
 
 @dataclass(frozen=True)
+class HeaderCounts:
+    """The answers of a run counted by one response header's value (wrk_json.lua with
+    WRK_COUNT_HEADER), e.g. X-Served-By: the app host (host:port) a proxy chose."""
+
+    header: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
 class WrkResult:
     requests: int
     duration_us: int
@@ -84,6 +99,7 @@ class WrkResult:
     rps: float
     latency: Latency
     errors: WrkErrors
+    header_counts: HeaderCounts | None = None
 
     @property
     def error_rate(self) -> float:
@@ -221,7 +237,29 @@ def parse_wrk(doc: JsonObject, ctx: Ctx) -> WrkResult:
             }
         ),
         errors=WrkErrors(**{kind: req_int(errors_doc, kind, errors_ctx) for kind in ERROR_KINDS}),
+        header_counts=parse_header_counts(doc, ctx),
     )
+
+
+def parse_header_counts(doc: JsonObject, ctx: Ctx) -> HeaderCounts | None:
+    """wrk's ``header_counts`` when the run counted answers by a header; each count an integer
+    >= 0, and together no more than the completed requests."""
+    counted = opt_obj(doc, "header_counts", ctx)
+    if counted is None:
+        return None
+    counted_ctx = ctx.child("header_counts")
+    counts_ctx = counted_ctx.child("counts")
+    counts_doc = req_obj(counted, "counts", counted_ctx)
+    counts = {value: req_int(counts_doc, value, counts_ctx) for value in counts_doc}
+    negative = sorted(value for value, count in counts.items() if count < 0)
+    if negative:
+        raise counts_ctx.child(negative[0]).error(f"expected >= 0, got {counts[negative[0]]}")
+    requests = req_int(doc, "requests", ctx)
+    if sum(counts.values()) > requests:
+        raise counts_ctx.error(
+            f"the counts add up to {sum(counts.values())}, more than the {requests} requests"
+        )
+    return HeaderCounts(header=req_str(counted, "header", counted_ctx), counts=counts)
 
 
 def _opt_int_in(doc: JsonObject, key: str, inner: str, ctx: Ctx) -> int | None:
@@ -413,6 +451,7 @@ class ResultSet:
     rates: tuple[RatesFile, ...] = ()
     ceiling: Ceiling | None = None
     timing: Timing | None = None
+    topology: Topology | None = None
 
     @property
     def directory(self) -> Path:
@@ -436,6 +475,7 @@ def parse_results(json_value: object, source: str) -> ResultSet:
         rates.append(parse_rates(rates_doc, f"{source} (rates {name})"))
     ceiling_doc = opt_obj(document, "ceiling", ctx)
     timing_doc = opt_obj(document, "timing", ctx)
+    topology_doc = opt_obj(document, "topology", ctx)
     return ResultSet(
         source=source,
         label=req_str(document, "label", ctx),
@@ -448,4 +488,5 @@ def parse_results(json_value: object, source: str) -> ResultSet:
         rates=tuple(rates),
         ceiling=parse_ceiling(ceiling_doc, f"{source} (ceiling)") if ceiling_doc else None,
         timing=parse_timing(timing_doc, f"{source} (timing)") if timing_doc else None,
+        topology=parse_topology(topology_doc, f"{source} (topology)") if topology_doc else None,
     )

@@ -26,7 +26,13 @@ from benchreport.schema import (
     parse_versions,
     validate_thresholds,
 )
-from benchreport.sweep_files import RatesFile, parse_ceiling, parse_rates, parse_timing
+from benchreport.sweep_files import (
+    RatesFile,
+    parse_ceiling,
+    parse_rates,
+    parse_timing,
+    parse_topology,
+)
 
 RUNS_DIR = "runs"
 # Sampler files of runs whose load came from another host (same name as the run file).
@@ -39,6 +45,8 @@ SWEEP_FILE = "sweep.json"
 RATES_DIR = "rates"
 CEILING_FILE = "ceiling.json"
 TIMING_FILE = "timing.json"
+# Who ran what (optional): the hosts and their parts, where the load came from.
+TOPOLOGY_FILE = "topology.json"
 RESULTS_FILE = "results.json"
 
 
@@ -149,6 +157,9 @@ def combine(
     timing_doc = read_optional(results_dir, TIMING_FILE)
     if timing_doc is not None:
         parse_timing(timing_doc, TIMING_FILE)
+    topology_doc = read_optional(results_dir, TOPOLOGY_FILE)
+    if topology_doc is not None:
+        parse_topology(topology_doc, TOPOLOGY_FILE)
     rates = load_rates(results_dir)
     runs = load_runs(results_dir)
     runs.sort(key=lambda run: (run.round, run.started_at, run.config.name, run.endpoint))
@@ -167,6 +178,7 @@ def combine(
         **({"capacity": [item.to_json() for item in capacities(rates)]} if rates else {}),
         **({"ceiling": ceiling_doc} if ceiling_doc is not None else {}),
         **({"timing": timing_doc} if timing_doc is not None else {}),
+        **({"topology": topology_doc} if topology_doc is not None else {}),
     }
     target = results_dir / RESULTS_FILE
     temporary = target.with_suffix(".json.tmp")

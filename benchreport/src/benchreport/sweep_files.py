@@ -1,7 +1,8 @@
 """The optional files of a results folder beside the closed-loop runs (SCHEMA.md): the
-fixed-rate runs (``rates/*.json``), the app's own CPU cost (``ceiling.json``) and where the
-sweep's time went (``timing.json``). Old folders have none of them; when present they are
-read as strictly as run files, every error naming the file and the field."""
+fixed-rate runs (``rates/*.json``), the app's own CPU cost (``ceiling.json``), where the
+sweep's time went (``timing.json``) and who ran what (``topology.json``). Old folders have none
+of them; when present they are read as strictly as run files, every error naming the file and
+the field."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ RATE_REASONS = ("common", "knee", "given", "descent")
 LATENCY_KEYS = ("min", "mean", "p50", "p75", "p90", "p99", "p99_9", "max")
 CEILING_FORMAT = "ceiling/1"
 TIMING_FORMAT = "timing/1"
+TOPOLOGY_FORMAT = "topology/1"
+# A host's parts (the topology role's, and the load generator).
+TOPOLOGY_PARTS = ("app", "db", "cache", "proxy", "loadgen")
 
 
 @dataclass(frozen=True)
@@ -250,3 +254,99 @@ def check_format(document: JsonObject, ctx: Ctx, expected: str) -> None:
     found = req_str(document, "format", ctx)
     if found != expected:
         raise ctx.child("format").error(f"expected {expected!r}, got {found!r}")
+
+
+@dataclass(frozen=True)
+class TopologyHost:
+    name: str
+    parts: tuple[str, ...]
+    address: str | None
+    vcpus: int | None
+    boot_id: str | None  # the kernel's boot id: hosts with the same one share a kernel
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Who ran what in the sweep (topology.json): a single host, or a cluster's app hosts behind
+    a proxy, its database and cache hosts, and the host the load came from."""
+
+    cluster: bool
+    database: str | None
+    hosts: tuple[TopologyHost, ...]
+    app_hosts: tuple[str, ...]
+    proxy_host: str | None
+    load_host: str | None
+    count_header: str | None
+    measured_host: str | None
+
+    def hosts_with(self, part: str) -> list[str]:
+        return [host.name for host in self.hosts if part in host.parts]
+
+    def host_of_upstream(self, value: str) -> str | None:
+        """The app host a counted header value names: ``address:port`` (an IPv6 address in
+        brackets) or a bare address, matched to an app host's address."""
+        address = value.strip()
+        if address.startswith("["):
+            address = address[1 : address.find("]")] if "]" in address else address[1:]
+        elif address.count(":") == 1:
+            address = address.rsplit(":", 1)[0]
+        for host in self.hosts:
+            if host.name in self.app_hosts and host.address == address:
+                return host.name
+        return None
+
+    def shared_kernels(self) -> list[tuple[str, ...]]:
+        """Groups of two or more hosts that report one kernel boot id (containers or processes
+        on one machine: they share its cores), in the hosts' order."""
+        groups: dict[str, list[str]] = {}
+        for host in self.hosts:
+            if host.boot_id:
+                groups.setdefault(host.boot_id, []).append(host.name)
+        return [tuple(names) for names in groups.values() if len(names) > 1]
+
+
+def parse_topology(json_value: object, source: str) -> Topology:
+    document, ctx = top_level(json_value, source)
+    check_format(document, ctx, TOPOLOGY_FORMAT)
+    cluster = document.get("cluster")
+    if not isinstance(cluster, bool):
+        raise ctx.child("cluster").error(f"expected true or false, got {cluster!r}")
+    hosts = []
+    for index, value in enumerate(req_list(document, "hosts", ctx, non_empty=True)):
+        host_ctx = ctx.child("hosts").child(index)
+        if not isinstance(value, dict):
+            raise host_ctx.error(f"expected an object, got {value!r}")
+        parts = value.get("parts")
+        if not isinstance(parts, list) or not all(part in TOPOLOGY_PARTS for part in parts):
+            raise host_ctx.child("parts").error(
+                f"expected a list of {', '.join(TOPOLOGY_PARTS)}, got {parts!r}"
+            )
+        hosts.append(
+            TopologyHost(
+                name=req_str(value, "name", host_ctx),
+                parts=tuple(parts),
+                address=opt_str(value, "address", host_ctx),
+                vcpus=opt_int(value, "vcpus", host_ctx),
+                boot_id=opt_str(value, "boot_id", host_ctx),
+            )
+        )
+    names = [host.name for host in hosts]
+    app_hosts = []
+    for index, value in enumerate(req_list(document, "app_hosts", ctx, non_empty=True)):
+        if value not in names:
+            raise (
+                ctx.child("app_hosts")
+                .child(index)
+                .error(f"expected a host of hosts ({', '.join(names)}), got {value!r}")
+            )
+        app_hosts.append(str(value))
+    return Topology(
+        cluster=cluster,
+        database=opt_str(document, "database", ctx),
+        hosts=tuple(hosts),
+        app_hosts=tuple(app_hosts),
+        proxy_host=opt_str(document, "proxy_host", ctx),
+        load_host=opt_str(document, "load_host", ctx),
+        count_header=opt_str(document, "count_header", ctx),
+        measured_host=opt_str(document, "measured_host", ctx),
+    )

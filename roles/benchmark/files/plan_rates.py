@@ -60,9 +60,15 @@ def rates(text: str) -> list[float]:
 
 
 def identity(labels: dict[str, Any]) -> str:
-    """A config's identity (SCHEMA.md): server, interface, proxy, overrides."""
+    """A config's identity (SCHEMA.md): server, interface, proxy, overrides, database."""
     return json.dumps(
-        [labels["server"], labels["interface"], labels.get("proxy"), labels.get("overrides") or {}],
+        [
+            labels["server"],
+            labels["interface"],
+            labels.get("proxy"),
+            labels.get("overrides") or {},
+            labels.get("database"),
+        ],
         sort_keys=True,
     )
 

@@ -45,7 +45,12 @@ import sample_resources
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA_VERSION = 2
 INTERFACES = ("wsgi", "asgi")
+# The app's databases (the topology role's topology_database).
+DATABASES = ("sqlite", "postgres")
 WRK_MARKER = "WRK_JSON "
+# wrk_json.lua counts the answers by the value of the header this variable names (when set).
+COUNT_HEADER_VARIABLE = "WRK_COUNT_HEADER"
+HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 WRK_DEFAULT_TIMEOUT_S = 2  # wrk's own default socket/request timeout
 WRK_GRACE_S = 30  # wrk is killed when it outlives its duration by this much
 # Automatic probe duration: long enough for a fair server to answer every connection three
@@ -101,6 +106,15 @@ def proxy_name(text: str) -> str:
     return text
 
 
+def add_database_argument(group: argparse._ArgumentGroup) -> None:
+    """--database: part of the config's identity when a sweep compares databases."""
+    group.add_argument(
+        "--database",
+        choices=DATABASES,
+        help="the app's database, when the sweep compares them (none: not a label)",
+    )
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -119,10 +133,14 @@ def find_wrk_json(stdout: str) -> dict[str, Any]:
         raise RunError(f"wrk's JSON line is malformed: {error}", 3) from error
 
 
-def run_wrk(command: list[str], hard_timeout_s: float) -> tuple[str, str, int, dict[str, float]]:
-    """Run wrk; return (stdout, stderr, exit code, its own CPU usage from wait4)."""
+def run_wrk(
+    command: list[str], hard_timeout_s: float, count_header: str = ""
+) -> tuple[str, str, int, dict[str, float]]:
+    """Run wrk; return (stdout, stderr, exit code, its own CPU usage from wait4). With
+    ``count_header``, wrk_json.lua counts the answers by that header's value."""
+    environment = {**os.environ, COUNT_HEADER_VARIABLE: count_header}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err)
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=environment)
         killer = threading.Timer(hard_timeout_s, process.kill)
         killer.start()
         try:
@@ -208,17 +226,23 @@ def progress_line(run: dict[str, Any]) -> str:
         text += (
             f", answered {fairness['answered_connections']}/{fairness['connections']} connections"
         )
+    counted = wrk.get("header_counts")
+    if counted:
+        shares = ", ".join(f"{value} {count}" for value, count in counted["counts"].items())
+        text += f", by {counted['header']}: {shares or 'none'}"
     return text
 
 
 def run_labels(args: argparse.Namespace) -> dict[str, Any]:
-    """What the run measured (SCHEMA.md, run file labels), as given on the command line."""
+    """What the run measured (SCHEMA.md, run file labels), as given on the command line; the
+    database only when given (a sweep that compares databases)."""
     return {
         "server": args.server,
         "interface": args.interface,
         "proxy": args.proxy,
         "overrides": args.overrides,
         "knobs": args.knobs,
+        **({"database": args.database} if args.database else {}),
         "endpoint": args.endpoint,
         "round": args.round,
         "extra": parse_labels(args.label),
@@ -282,6 +306,11 @@ def warm_up(args: argparse.Namespace, wrk: str) -> None:
 
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     duration_s = parse_seconds(args.duration, "--duration")
+    if args.count_header and not HEADER_NAME.match(args.count_header):
+        raise RunError(
+            f"--count-header must be a header name (letters, digits, hyphens), "
+            f"got {args.count_header!r}"
+        )
     if args.threads < 1 or args.connections < args.threads:
         raise RunError(
             f"need --threads >= 1 and --connections >= --threads; got "
@@ -323,7 +352,9 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     if sampler is not None:
         sampler_thread = start_sampling(sampler, duration_s + WRK_GRACE_S + 10, stop_sampling)
     began = time.monotonic()
-    stdout, stderr, exit_code, client = run_wrk(command, duration_s + WRK_GRACE_S)
+    stdout, stderr, exit_code, client = run_wrk(
+        command, duration_s + WRK_GRACE_S, args.count_header
+    )
     wall_s = time.monotonic() - began
     stop_sampling.set()
     if sampler_thread is not None:
@@ -349,6 +380,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         if args.timeout
         else WRK_DEFAULT_TIMEOUT_S,
         "headers": args.header,
+        "count_header": args.count_header or None,
         "client_cpus": args.client_cpus or None,
         "command": command,
         "wall_s": round(wall_s, 3),
@@ -383,6 +415,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default={},
         help="the settings the server resolved and ran with, JSON object ({})",
     )
+    add_database_argument(labels)
     labels.add_argument("--endpoint", required=True, help="endpoint name, e.g. ping")
     labels.add_argument("--round", type=int, required=True, help="round number, from 1")
     labels.add_argument(
@@ -397,6 +430,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     load.add_argument("--wrk", default="wrk", help="wrk executable (wrk)")
     load.add_argument(
         "--lua", default=os.path.join(HERE, "wrk_json.lua"), help="wrk_json.lua (next to me)"
+    )
+    load.add_argument(
+        "--count-header",
+        default="",
+        help="count the measured run's answers by this header's value, e.g. X-Served-By (none)",
     )
     load.add_argument("--client-cpus", default="", help="pin wrk with taskset -c LIST, e.g. 1")
     load.add_argument("--warmup", default="", help="unrecorded wrk run before, e.g. 1s (none)")

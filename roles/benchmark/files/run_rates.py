@@ -325,6 +325,7 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
     labels.add_argument("--proxy", type=run_load.proxy_name, help="proxy in front, e.g. caddy")
     labels.add_argument("--overrides", type=run_load.json_object, default={}, help="JSON ({})")
     labels.add_argument("--knobs", type=run_load.json_object, default={}, help="JSON ({})")
+    run_load.add_database_argument(labels)
     labels.add_argument("--endpoint", required=True, help="endpoint name, e.g. ping")
     labels.add_argument("--round", type=int, required=True, help="round number, from 1")
     labels.add_argument(

@@ -10,10 +10,47 @@
 --
 -- Units: durations and latencies in microseconds, bytes in bytes, rates per second.
 -- The request (method, path, host) comes from wrk's normal URL argument; this script does not
--- define request() or response(), so wrk keeps its fast path (static request, no body parsing).
+-- define request(), so wrk sends one static request. It defines response() only when the
+-- environment variable WRK_COUNT_HEADER names a header: the answers are then counted by that
+-- header's value ("header_counts", e.g. X-Served-By: which app host a proxy chose), exactly, for
+-- every answer of the measured run. wrk hands each answer's headers and body to Lua only when
+-- response() exists, which costs the client CPU, so without the variable it keeps its fast path.
 
 local MARKER = "WRK_JSON "
 local PERCENTILES = { { "p50", 50 }, { "p75", 75 }, { "p90", 90 }, { "p99", 99 }, { "p99_9", 99.9 } }
+-- The value counted for an answer without the header.
+local MISSING = "(missing)"
+local COUNT_HEADER = os.getenv("WRK_COUNT_HEADER")
+if COUNT_HEADER == "" then
+  COUNT_HEADER = nil
+end
+
+-- Each wrk thread runs its own copy of this script; setup() runs in the main one for every
+-- thread, so done() can read each thread's counts (thread:get copies a table across).
+local threads = {}
+setup = function(thread)
+  threads[#threads + 1] = thread
+end
+
+if COUNT_HEADER ~= nil then
+  local wanted = COUNT_HEADER:lower()
+  -- Per thread: answers by the header's value.
+  header_counts = {}
+  response = function(status, headers, body)
+    local value = headers[COUNT_HEADER]
+    if value == nil then
+      -- wrk keeps the names as the server sent them; HTTP names are case-insensitive.
+      for name, item in pairs(headers) do
+        if name:lower() == wanted then
+          value = item
+          break
+        end
+      end
+    end
+    value = value or MISSING
+    header_counts[value] = (header_counts[value] or 0) + 1
+  end
+end
 
 -- JSON number: integers exactly, other finite values with 3 decimals, NaN/inf as null.
 local function json_number(value)
@@ -84,7 +121,7 @@ done = function(summary, latency, requests)
   local error_fields =
     fields(summary.errors, { "connect", "read", "write", "status", "timeout" }, json_number)
 
-  local document = json_object({
+  local document_fields = {
     { "format", json_string("wrk_json/1") },
     { "target", json_object(target_fields) },
     { "requests", json_number(summary.requests) },
@@ -95,7 +132,31 @@ done = function(summary, latency, requests)
     { "latency_us", json_object(latency_fields) },
     { "thread_rps", json_object(rate_fields) },
     { "errors", json_object(error_fields) },
-  })
+  }
+  if COUNT_HEADER ~= nil then
+    -- Summed over the threads, as {value: answers}, the values sorted (a stable output).
+    local totals = {}
+    for _, thread in ipairs(threads) do
+      for value, count in pairs(thread:get("header_counts") or {}) do
+        totals[value] = (totals[value] or 0) + count
+      end
+    end
+    local values = {}
+    for value in pairs(totals) do
+      values[#values + 1] = value
+    end
+    table.sort(values)
+    local count_fields = {}
+    for _, value in ipairs(values) do
+      count_fields[#count_fields + 1] = { value, json_number(totals[value]) }
+    end
+    document_fields[#document_fields + 1] = {
+      "header_counts",
+      json_object({ { "header", json_string(COUNT_HEADER) }, { "counts", json_object(count_fields) } }),
+    }
+  end
+
+  local document = json_object(document_fields)
 
   io.write("\n" .. MARKER .. document .. "\n")
   io.stdout:flush()
