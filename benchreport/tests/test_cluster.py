@@ -80,6 +80,7 @@ def test_hosts_with_one_boot_id_share_a_kernel() -> None:
         ({"cluster": "yes"}, "cluster: expected true or false"),
         ({"app_hosts": ["app3"]}, "app_hosts[0]: expected a host of hosts"),
         ({"hosts": []}, "hosts"),
+        ({"databases": ["sqlite", "mysql"]}, "databases[1]: expected one of sqlite, postgres"),
     ],
 )
 def test_a_bad_topology_file_names_the_field(changes: dict[str, object], message: str) -> None:
@@ -156,7 +157,8 @@ def test_a_cluster_report_states_the_topology_counts_and_databases(
     results_a: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     as_cluster_runs(results_a)
-    (results_a / "topology.json").write_text(json.dumps(topology_document()))
+    topology = topology_document(databases=["sqlite", "postgres"])
+    (results_a / "topology.json").write_text(json.dumps(topology))
     assert main(["combine", str(results_a)]) == 0
     result_set = load_results(results_a)
     assert result_set.topology is not None
@@ -169,7 +171,10 @@ def test_a_cluster_report_states_the_topology_counts_and_databases(
     report = (results_a / "report.md").read_text()
     assert "## Topology" in report
     assert "Cluster: 2 app hosts (app1 and app2); behind proxy1's Caddy" in report
-    assert "database postgres on data1; Redis on data1; the load from load1." in report
+    assert (
+        "the app on sqlite (a file on each app host), then on postgres on data1; Redis on data1; "
+        "the load from load1." in report
+    )
     # Said plainly, in the report and on the console.
     statement = "This run proves function, not scaling."
     assert statement in report
@@ -183,7 +188,7 @@ def test_a_cluster_report_states_the_topology_counts_and_databases(
     assert "(50.0%)" in row or "(49.9%)" in row
 
     databases = report.split("## SQLite and PostgreSQL")[1].split("\n## ")[0]
-    assert "sqlite req/s | postgres req/s | Δ postgres" in databases
+    assert "sqlite req/s | postgres req/s | Δ to postgres" in databases
     assert "-20.0%" in databases
     assert "SQLite and PostgreSQL" not in console or "postgres req/s" in console
 

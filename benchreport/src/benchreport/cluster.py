@@ -31,33 +31,43 @@ def join_names(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def compared_databases(topology: Topology) -> tuple[str, ...]:
+    """The databases the app ran on in this sweep: the ones compared, else the one deployed."""
+    return topology.databases or ((topology.database,) if topology.database else ())
+
+
+def where_the_database_is(topology: Topology, database: str) -> str:
+    db_hosts = topology.hosts_with("db")
+    if database == "postgres" and db_hosts:
+        return f"postgres on {join_names(db_hosts)}"
+    return f"{database} (a file on each app host)" if database == "sqlite" else database
+
+
 def who_runs_what(topology: Topology) -> Text:
-    """One sentence: the app hosts, the proxy, the database, the cache and the load host."""
+    """One sentence: the app hosts, the proxy, the database(s), the cache and the load host."""
+    databases = compared_databases(topology)
     if not topology.cluster:
         host = topology.app_hosts[0]
+        load = (
+            "; the load ran on it too."
+            if topology.load_host in (None, host)
+            else f"; the load came from {topology.load_host}."
+        )
         return text(
             "One host, ",
             strong(host),
-            f", runs the app with its own Redis and database ({topology.database or 'sqlite'})"
-            + (
-                f"; the load came from {topology.load_host}."
-                if topology.load_host != host
-                else "; the load ran on it too."
-            ),
+            ", runs the app with its own Redis and database "
+            f"({', then '.join(databases) or 'sqlite'}){load}",
         )
-    database = topology.database or "postgres"
-    db_hosts = topology.hosts_with("db")
     cache_hosts = topology.hosts_with("cache")
+    app_count = len(topology.app_hosts)
+    on_databases = ", then on ".join(where_the_database_is(topology, name) for name in databases)
     parts = [
-        f"{len(topology.app_hosts)} app host{'s' if len(topology.app_hosts) != 1 else ''} "
-        f"({join_names(topology.app_hosts)})",
+        f"{app_count} app host{'s' if app_count != 1 else ''} ({join_names(topology.app_hosts)})",
         f"behind {topology.proxy_host}'s Caddy" if topology.proxy_host else "without a proxy",
-        f"database {database}"
-        + (
-            f" on {join_names(db_hosts)}"
-            if database == "postgres" and db_hosts
-            else " (a file on each app host)"
-        ),
+        (("database " if len(databases) < 2 else "the app on ") + on_databases)
+        if databases
+        else "",
         f"Redis on {join_names(cache_hosts)}" if cache_hosts else "Redis on each app host",
         f"the load from {topology.load_host}" if topology.load_host else "",
     ]
@@ -107,13 +117,15 @@ def cores_note(topology: Topology) -> Paragraph | None:
     groups = "; ".join(join_names(names) for names in shared)
     return Paragraph(
         text(
-            strong("This run proves function, not scaling. "),
-            f"{groups} report one kernel boot id: they are containers on one machine and share "
+            strong("This run proves function, not scaling."),
+            f" {groups} report one kernel boot id: they are containers on one machine and share "
             "its cores (the vCPUs each one shows are that machine's). The load generator, the "
-            "proxy, the app hosts and the database take CPU from each other, so a second app "
-            "host adds no capacity here. What the run shows is that the parts work together: "
-            "every request went through the proxy, the app hosts shared the load, the database "
-            "and cache answered them all. To measure scaling, run it on separate VMs (",
+            "proxy, the app hosts and the database take CPU from each other, so the figures "
+            "show neither what each part serves on a machine of its own nor what another app "
+            "host would add (here: nothing). What they can show is that the parts work "
+            "together: the requests go through the proxy, every app host answers its share "
+            "(answers per app host), the database and cache answer them (errors and flags "
+            "below). To measure scaling, run it on separate VMs (",
             code("inventory/example-cluster"),
             ").",
         )
@@ -186,7 +198,7 @@ def distribution_table(runs: Sequence[Run], topology: Topology | None) -> Table 
         numeric=frozenset(range(2, 4 + len(columns_hosts) + (1 if show_other else 0))),
         caption=(
             f"Every answer of each closed-loop run counted by its {header} header, which the "
-            "proxy sets to the app host (address:port) that served it (wrk_json.lua); "
+            "proxy sets to the app host (address:port) that served it (wrk_json.lua). "
             + (
                 f"{OTHER} = answers without it or from no app host of topology.json. "
                 if show_other
@@ -238,7 +250,7 @@ def database_table(rows: Sequence[Row]) -> Table | None:
             "Config",
             "Endpoint",
             *(f"{name} req/s" for name in databases),
-            f"Δ {second}",
+            f"Δ to {second}",
             *(f"{name} p99 ms" for name in databases),
             *(f"{name} flags" for name in databases),
         ),
@@ -246,7 +258,7 @@ def database_table(rows: Sequence[Row]) -> Table | None:
         numeric=frozenset(range(2, 3 + 2 * len(databases))),
         caption=(
             f"Median closed-loop req/s over the rounds; Δ = change from {first} to {second}. "
-            f"{DATABASE_ENDPOINT} reads a page of rows from the database; the health endpoints "
-            "barely touch it (health_sync runs one query)."
+            f"{DATABASE_ENDPOINT} runs two queries (a count and a page of 20 rows); health_sync "
+            "one (SELECT 1) beside a Redis PING; health none."
         ),
     )

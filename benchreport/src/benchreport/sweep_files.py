@@ -38,6 +38,7 @@ TIMING_FORMAT = "timing/1"
 TOPOLOGY_FORMAT = "topology/1"
 # A host's parts (the topology role's, and the load generator).
 TOPOLOGY_PARTS = ("app", "db", "cache", "proxy", "loadgen")
+TOPOLOGY_DATABASES = ("sqlite", "postgres")
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,8 @@ class Topology:
     a proxy, its database and cache hosts, and the host the load came from."""
 
     cluster: bool
-    database: str | None
+    database: str | None  # the one deployed
+    databases: tuple[str, ...]  # the ones compared, in the order measured; () when none
     hosts: tuple[TopologyHost, ...]
     app_hosts: tuple[str, ...]
     proxy_host: str | None
@@ -331,6 +333,15 @@ def parse_topology(json_value: object, source: str) -> Topology:
             )
         )
     names = [host.name for host in hosts]
+    databases = []
+    for index, value in enumerate(opt_list(document, "databases", ctx)):
+        if value not in TOPOLOGY_DATABASES:
+            raise (
+                ctx.child("databases")
+                .child(index)
+                .error(f"expected one of {', '.join(TOPOLOGY_DATABASES)}, got {value!r}")
+            )
+        databases.append(str(value))
     app_hosts = []
     for index, value in enumerate(req_list(document, "app_hosts", ctx, non_empty=True)):
         if value not in names:
@@ -343,6 +354,7 @@ def parse_topology(json_value: object, source: str) -> Topology:
     return Topology(
         cluster=cluster,
         database=opt_str(document, "database", ctx),
+        databases=tuple(databases),
         hosts=tuple(hosts),
         app_hosts=tuple(app_hosts),
         proxy_host=opt_str(document, "proxy_host", ctx),
