@@ -67,6 +67,9 @@ TOPOLOGIES = {
         f"app:\n  hosts:\n{_unreachable('nowhere')}{_unreachable('app-nowhere-2')}"
         f"db:\n  hosts:\n{_unreachable('data-nowhere')}"
     ),
+    "app-without-proxy": (
+        f"app:\n  hosts:\n{_unreachable('nowhere')}cache:\n  hosts:\n{_unreachable('data-nowhere')}"
+    ),
     "unreachable-db": (
         f"app:\n  hosts:\n{_unreachable('nowhere')}db:\n  hosts:\n{_unreachable('data-nowhere')}"
     ),
