@@ -233,3 +233,41 @@ def test_a_rolling_switch_under_load_costs_no_request(load: Host) -> None:
         assert "django-granian@" not in units, units
     back = _wait_for_pool(load, APP_HOSTS)
     assert set(back["answers"]) == set(UPSTREAM.values()), back  # type: ignore[arg-type]
+
+
+def test_the_benchmark_loads_the_proxy_from_the_load_host_and_counts_each_app_host(
+    tmp_path: Path,
+) -> None:
+    """playbooks/benchmark.yml on the cluster inventory, short: one round of closed-loop runs on
+    one endpoint, wrk on the load host against the proxy's Caddy, answers counted by app host."""
+    returncode, output, _ = run_playbook(
+        "playbooks/benchmark.yml",
+        "-e",
+        json.dumps(
+            {
+                "servers": "gunicorn",
+                "benchmark_endpoints": ["health"],
+                "benchmark_rounds": 1,
+                "benchmark_duration": "2s",
+                "benchmark_warmup": "1s",
+                "benchmark_ceiling_seconds": 0.5,
+                "fixed_rate": False,
+                "benchmark_results_dir": str(tmp_path),
+            }
+        ),
+    )
+    assert returncode == 0, output[-3000:]
+    (results_dir,) = [path.parent for path in tmp_path.glob("*/results.json")]
+    assert json.loads((results_dir / "failures.json").read_text()) == []
+    topology = json.loads((results_dir / "topology.json").read_text())
+    assert topology["app_hosts"] == APP_HOSTS, topology
+    report = (results_dir / "report.md").read_text()
+    # The containers share the machine's cores: the report says what that means.
+    assert "This run proves function, not scaling." in report
+    answers = report.split("Answers per app host", 1)[1]
+    rows = [line for line in answers.splitlines() if line.startswith("|")][:3]
+    header, _, run = (row.strip("|").split("|") for row in rows)
+    for name in APP_HOSTS:
+        column = [cell.strip() for cell in header].index(name)
+        answered = int(run[column].split()[0].replace(",", ""))
+        assert answered > 0, (name, rows)
