@@ -6,6 +6,7 @@ the field."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from benchreport.config import Config
@@ -307,6 +308,14 @@ class Topology:
         return [tuple(names) for names in groups.values() if len(names) > 1]
 
 
+def members(values: list[object], allowed: Sequence[str], ctx: Ctx, what: str) -> tuple[str, ...]:
+    """values, each checked to be in allowed (what: how the error names them)."""
+    for index, value in enumerate(values):
+        if value not in allowed:
+            raise ctx.child(index).error(f"expected {what}, got {value!r}")
+    return tuple(str(value) for value in values)
+
+
 def parse_topology(json_value: object, source: str) -> Topology:
     document, ctx = top_level(json_value, source)
     check_format(document, ctx, TOPOLOGY_FORMAT)
@@ -333,30 +342,24 @@ def parse_topology(json_value: object, source: str) -> Topology:
             )
         )
     names = [host.name for host in hosts]
-    databases = []
-    for index, value in enumerate(opt_list(document, "databases", ctx)):
-        if value not in TOPOLOGY_DATABASES:
-            raise (
-                ctx.child("databases")
-                .child(index)
-                .error(f"expected one of {', '.join(TOPOLOGY_DATABASES)}, got {value!r}")
-            )
-        databases.append(str(value))
-    app_hosts = []
-    for index, value in enumerate(req_list(document, "app_hosts", ctx, non_empty=True)):
-        if value not in names:
-            raise (
-                ctx.child("app_hosts")
-                .child(index)
-                .error(f"expected a host of hosts ({', '.join(names)}), got {value!r}")
-            )
-        app_hosts.append(str(value))
+    databases = members(
+        opt_list(document, "databases", ctx),
+        TOPOLOGY_DATABASES,
+        ctx.child("databases"),
+        f"one of {', '.join(TOPOLOGY_DATABASES)}",
+    )
+    app_hosts = members(
+        req_list(document, "app_hosts", ctx, non_empty=True),
+        names,
+        ctx.child("app_hosts"),
+        f"a host of hosts ({', '.join(names)})",
+    )
     return Topology(
         cluster=cluster,
         database=opt_str(document, "database", ctx),
-        databases=tuple(databases),
+        databases=databases,
         hosts=tuple(hosts),
-        app_hosts=tuple(app_hosts),
+        app_hosts=app_hosts,
         proxy_host=opt_str(document, "proxy_host", ctx),
         load_host=opt_str(document, "load_host", ctx),
         count_header=opt_str(document, "count_header", ctx),
